@@ -1,0 +1,102 @@
+// Command worker moves AWS security logs from S3 into Elasticsearch or
+// OpenSearch: it long-polls an SQS queue for S3 event notifications, streams
+// each object, indexes its records in bulk and deletes a message only once
+// every record it names is written.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata"
+
+	"github.com/logtide/logtide/worker/internal/config" // --index-time-zone works in minimal container images too
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"run", "index findings announced on an SQS queue (the service)", cmdRun},
+	{"generate", "write realistic GuardDuty findings exports to a folder or a bucket", cmdGenerate},
+	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+		_, err := fmt.Fprintln(stdout, version)
+		return err
+	}},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "Usage: worker <command> [options]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'worker <command> --help' for the options of a command.\n")
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		default:
+			fmt.Fprintf(stderr, "worker %s: %v\n", c.name, err)
+			var ue usageError
+			if errors.As(err, &ue) {
+				return 2
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "worker: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// usageError marks bad options: exit status 2.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+// parseFlags parses a subcommand's options; --help prints its usage to stdout.
+func parseFlags(f *config.Flags, args []string, stdout io.Writer) error {
+	err := f.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		f.PrintUsage(stdout)
+		return err
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/logtide/logtide/worker/internal/config"
+	"github.com/logtide/logtide/worker/internal/metrics"
+	"github.com/logtide/logtide/worker/internal/pipeline"
+	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/sink"
+	"github.com/logtide/logtide/worker/internal/source"
+	"github.com/logtide/logtide/worker/internal/transform"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c config.Run
+	f := config.RunFlags(&c)
+	if err := parseFlags(f, args, stdout); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return usageError{err}
+	}
+	log := newLogger(stderr, c.LogLevel)
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return usageError{fmt.Errorf("--index-time-zone: %w", err)}
+	}
+	gd, err := transform.NewGuardDuty(transform.GuardDutyOptions{IndexPrefix: c.IndexPrefix, Location: loc})
+	if err != nil {
+		return usageError{fmt.Errorf("--index-prefix: %w", err)}
+	}
+
+	awsCfg, err := awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	sqsClient := sqs.NewFromConfig(awsCfg)
+	s3Client := newS3(awsCfg)
+
+	wait := c.WaitTime
+	if c.ExitWhenIdle > 0 && c.ExitWhenIdle < wait {
+		wait = c.ExitWhenIdle // an idle exit must not wait on a long poll
+	}
+	q := queue.New(sqsClient, c.QueueURL, wait)
+
+	snk, err := sink.New(sink.Options{URLs: c.ESURLs})
+	if err != nil {
+		return err
+	}
+	if c.InstallTemplate {
+		name, body := gd.IndexTemplate()
+		if err := installTemplate(ctx, log, snk, name, body); err != nil {
+			return err
+		}
+	}
+
+	m := metrics.New(version)
+	p := pipeline.New(q, source.New(s3Client), snk, gd, pipeline.Options{
+		Concurrency:   c.Concurrency,
+		MaxLineBytes:  c.MaxLineBytes,
+		BulkMaxDocs:   c.BulkMaxDocs,
+		BulkMaxBytes:  c.BulkMaxBytes,
+		ExitWhenIdle:  c.ExitWhenIdle,
+		ShutdownGrace: c.ShutdownGrace,
+		Logger:        log,
+		Metrics:       m,
+	})
+
+	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.ESURLs),
+		"concurrency", c.Concurrency, "index_prefix", c.IndexPrefix, "index_time_zone", c.TimeZone)
+
+	// The metrics server lives exactly as long as the pipeline.
+	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
+	var g errgroup.Group
+	if c.MetricsAddr != "" {
+		g.Go(func() error {
+			return m.Serve(srvCtx, c.MetricsAddr, func(a net.Addr) { log.Info("serving /metrics and /healthz", "addr", a.String()) })
+		})
+	}
+	runErr := p.Run(ctx)
+	stopServer()
+	if err := g.Wait(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("metrics server: %w", err)
+	}
+	if runErr == nil {
+		log.Info("worker stopped")
+	}
+	return runErr
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func awsConfig(ctx context.Context) (aws.Config, error) {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cfg, err := awsconfig.LoadDefaultConfig(cctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// newS3 builds the S3 client. A custom endpoint (AWS_ENDPOINT_URL, for
+// S3-compatible servers) gets path-style addressing. Response checksums are
+// validated only when the service requires it, so servers that send none do
+// not log a warning per object.
+func newS3(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
+}
+
+// installTemplate retries while the cluster is unreachable, so a worker can
+// start before the cluster does.
+func installTemplate(ctx context.Context, log *slog.Logger, snk *sink.Sink, name, body string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := snk.PutIndexTemplate(cctx, name, body)
+		cancel()
+		if err == nil {
+			log.Info("index template installed", "name", name)
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		log.Warn("index template not installed yet; retrying", "attempt", attempt, "err", err)
+		select {
+		case <-time.After(3 * time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// redactURLs drops anything but scheme and host from endpoint URLs for logs.
+func redactURLs(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		if j := strings.Index(u, "://"); j >= 0 {
+			rest := u[j+3:]
+			if k := strings.IndexAny(rest, "/?#"); k >= 0 {
+				rest = rest[:k]
+			}
+			if k := strings.LastIndex(rest, "@"); k >= 0 {
+				rest = rest[k+1:]
+			}
+			out[i] = u[:j+3] + rest
+		} else {
+			out[i] = "(invalid)"
+		}
+	}
+	return out
+}

@@ -1,0 +1,102 @@
+// Package metrics defines the worker's Prometheus collectors on one registry
+// and serves /metrics and /healthz.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const ns = "logtide"
+
+// Metrics holds every collector the worker exports.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	MessagesReceived prometheus.Counter
+	MessagesDeleted  *prometheus.CounterVec // reason: done, test_event, nothing_to_do
+	MessagesReturned *prometheus.CounterVec // reason: retryable, shutdown
+	MessagesLeft     *prometheus.CounterVec // reason: left for the queue's redrive
+	MessagesInFlight prometheus.Gauge
+
+	Objects      *prometheus.CounterVec // outcome: done, failed
+	ObjectBytes  prometheus.Counter
+	Records      *prometheus.CounterVec // outcome: read, indexed, stale, failed
+	BulkRequests *prometheus.CounterVec // outcome: ok, error
+	BulkDuration prometheus.Histogram
+	BulkItems    *prometheus.CounterVec // outcome: written, stale, retry, rejected
+
+	VisibilityExtensions prometheus.Counter
+}
+
+// New registers the collectors on a fresh registry, with Go and process
+// collectors and a build_info gauge.
+func New(version string) *Metrics {
+	r := prometheus.NewRegistry()
+	f := func(c prometheus.Collector) { r.MustRegister(c) }
+	m := &Metrics{
+		Registry:             r,
+		MessagesReceived:     prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "messages_received_total", Help: "SQS messages received."}),
+		MessagesDeleted:      prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "messages_deleted_total", Help: "SQS messages deleted after all their records were accounted for, by reason."}, []string{"reason"}),
+		MessagesReturned:     prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "messages_returned_total", Help: "SQS messages made visible again for a later attempt, by reason."}, []string{"reason"}),
+		MessagesLeft:         prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "messages_left_for_redrive_total", Help: "SQS messages left in the queue after a permanent failure, for its redrive policy, by reason."}, []string{"reason"}),
+		MessagesInFlight:     prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "messages_in_flight", Help: "SQS messages being processed."}),
+		Objects:              prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "objects_total", Help: "S3 objects processed, by outcome."}, []string{"outcome"}),
+		ObjectBytes:          prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "object_bytes_read_total", Help: "Bytes read from S3 objects, as stored (compressed)."}),
+		Records:              prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "records_total", Help: "Records by stage: read from objects, indexed, stale (a newer copy was already indexed), failed."}, []string{"outcome"}),
+		BulkRequests:         prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_requests_total", Help: "Bulk requests sent, by outcome."}, []string{"outcome"}),
+		BulkDuration:         prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "bulk_request_duration_seconds", Help: "Duration of bulk requests.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		BulkItems:            prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_items_total", Help: "Bulk items by outcome."}, []string{"outcome"}),
+		VisibilityExtensions: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "visibility_extensions_total", Help: "Visibility timeout extensions of messages in work."}),
+	}
+	for _, c := range []prometheus.Collector{m.MessagesReceived, m.MessagesDeleted, m.MessagesReturned, m.MessagesLeft, m.MessagesInFlight,
+		m.Objects, m.ObjectBytes, m.Records, m.BulkRequests, m.BulkDuration, m.BulkItems, m.VisibilityExtensions,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		f(c)
+	}
+	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "build_info", Help: "Build information; always 1."}, []string{"version", "goversion"})
+	goVersion := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		goVersion = info.GoVersion
+	}
+	bi.WithLabelValues(version, goVersion).Set(1)
+	f(bi)
+	return m
+}
+
+// Serve answers /metrics and /healthz on addr until ctx is done. ready is
+// called with the bound address once listening (useful with port 0).
+func (m *Metrics) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	defer stop()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/s3event"
+	"github.com/logtide/logtide/worker/internal/source"
+)
+
+// settleTimeout bounds the final delete or visibility change of a message; it
+// runs even when work was cancelled, so it needs its own deadline.
+const settleTimeout = 10 * time.Second
+
+// failure is a classified reason a message cannot be deleted yet.
+type failure struct {
+	// permanent: retrying will not help; leave the message for the queue's
+	// redrive (DLQ) instead of returning it hot.
+	permanent bool
+	// reason is a low-cardinality label for metrics.
+	reason string
+	err    error
+}
+
+func (f *failure) Error() string { return f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+func permanent(reason string, err error) error {
+	return &failure{permanent: true, reason: reason, err: err}
+}
+func retryable(reason string, err error) error { return &failure{reason: reason, err: err} }
+
+// handle processes one message and decides its fate; this is the only place
+// that deletes, returns or leaves a message.
+func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duration) {
+	p.m.MessagesInFlight.Inc()
+	defer p.m.MessagesInFlight.Dec()
+	log := p.log.With("message_id", m.ID, "receive_count", m.ReceiveCount)
+
+	note, err := s3event.Parse(m.Body)
+	if err != nil {
+		p.leave(log, m, permanent("unparsable_body", err))
+		return
+	}
+	if len(note.Objects) == 0 {
+		reason := "nothing_to_do"
+		if note.Test {
+			reason = "test_event"
+		}
+		p.delete(log, m, reason)
+		return
+	}
+
+	// Keep the message hidden while it is in work, however long that takes.
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	var hb sync.WaitGroup
+	hb.Add(1)
+	go func() {
+		defer hb.Done()
+		p.heartbeat(hbCtx, log, m, vis)
+	}()
+	err = p.objects(ctx, log, note.Objects)
+	stopHeartbeat()
+	hb.Wait()
+
+	var f *failure
+	switch {
+	case err == nil:
+		p.delete(log, m, "done")
+	case ctx.Err() != nil:
+		p.giveBack(log, m, 0, "shutdown", err)
+	case errors.As(err, &f) && f.permanent:
+		p.leave(log, m, err)
+	default:
+		// Try again later, not hot: the delay grows with each receive.
+		p.giveBack(log, m, backoff(5*time.Second, 5*time.Minute, m.ReceiveCount), "retryable", err)
+	}
+}
+
+func (p *Pipeline) objects(ctx context.Context, log *slog.Logger, objs []s3event.Object) error {
+	for _, o := range objs {
+		if err := p.object(ctx, log, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) delete(log *slog.Logger, m queue.Message, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if err := p.q.Delete(ctx, m); err != nil {
+		// The work is durable; a redelivery will find every document already
+		// at its version and succeed as a no-op.
+		log.Error("delete failed; the message will be redelivered", "err", err)
+		return
+	}
+	p.m.MessagesDeleted.WithLabelValues(reason).Inc()
+	log.Debug("message deleted", "reason", reason)
+}
+
+func (p *Pipeline) giveBack(log *slog.Logger, m queue.Message, after time.Duration, reason string, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if err := p.q.SetVisibility(ctx, m, after); err != nil {
+		log.Error("could not return the message; it reappears when its visibility timeout ends", "err", err, "cause", cause)
+		return
+	}
+	p.m.MessagesReturned.WithLabelValues(reason).Inc()
+	log.Warn("message returned to the queue", "reason", reason, "visible_in", after, "err", cause)
+}
+
+func (p *Pipeline) leave(log *slog.Logger, m queue.Message, err error) {
+	reason := "permanent"
+	var f *failure
+	if errors.As(err, &f) {
+		reason = f.reason
+	}
+	p.m.MessagesLeft.WithLabelValues(reason).Inc()
+	log.Error("message not deleted: permanent failure; the queue's redrive policy moves it to the dead-letter queue", "reason", reason, "err", err)
+}
+
+// heartbeat extends the message's visibility every half timeout until ctx is
+// done, so no other worker receives it while it is in work.
+func (p *Pipeline) heartbeat(ctx context.Context, log *slog.Logger, m queue.Message, vis time.Duration) {
+	t := time.NewTicker(vis / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			cctx, cancel := context.WithTimeout(ctx, vis/2)
+			err := p.q.SetVisibility(cctx, m, vis)
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("visibility extension failed", "err", err)
+				}
+				continue
+			}
+			p.m.VisibilityExtensions.Inc()
+		}
+	}
+}
+
+func classifyOpen(err error) error {
+	var se *source.Error
+	if errors.As(err, &se) && se.Permanent {
+		return permanent("object_unavailable", err)
+	}
+	return retryable("object_read", fmt.Errorf("open: %w", err))
+}

@@ -1,0 +1,223 @@
+// Package pipeline moves notifications from the queue through object
+// decoding and transformation into the search cluster. It owns concurrency and
+// decides each message's fate: a message is deleted only when every record of
+// every object it names is accounted for; otherwise it is returned to the
+// queue or left for the queue's redrive policy.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/logtide/logtide/worker/internal/metrics"
+	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/sink"
+	"github.com/logtide/logtide/worker/internal/transform"
+)
+
+// Queue is the part of the SQS client the pipeline uses.
+type Queue interface {
+	Receive(ctx context.Context, max int) ([]queue.Message, error)
+	Delete(ctx context.Context, m queue.Message) error
+	SetVisibility(ctx context.Context, m queue.Message, d time.Duration) error
+	Attributes(ctx context.Context) (time.Duration, queue.Depth, error)
+}
+
+// Source opens an object as a stream.
+type Source interface {
+	Open(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, error)
+}
+
+// Sink writes documents in bulk and reports each item's outcome.
+type Sink interface {
+	Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, error)
+}
+
+// Transform turns one record into a document.
+type Transform interface {
+	Transform(line []byte) (transform.Document, error)
+}
+
+// Options tunes the pipeline. Zero values take the defaults below.
+type Options struct {
+	// Concurrency is the number of messages processed at once (default 8).
+	Concurrency int
+	// MaxLineBytes bounds one record (default 4 MiB).
+	MaxLineBytes int
+	// BulkMaxDocs and BulkMaxBytes bound one bulk request (defaults 1000 and
+	// 5 MiB).
+	BulkMaxDocs  int
+	BulkMaxBytes int
+	// BulkAttempts is how many times a bulk request with retryable failures is
+	// sent before the message is returned to the queue (default 6).
+	BulkAttempts int
+	// RetryBase is the first retry delay; it doubles up to RetryMax, with
+	// jitter (defaults 200 ms and 10 s).
+	RetryBase, RetryMax time.Duration
+	// ExitWhenIdle, when positive, ends Run once no message has been seen for
+	// that long, nothing is in flight and the queue reports itself empty.
+	ExitWhenIdle time.Duration
+	// ShutdownGrace is how long in-flight messages may run on after the
+	// context is cancelled (default 20 s, below ECS's 30 s stop timeout).
+	ShutdownGrace time.Duration
+	// VisibilityTimeout overrides the queue's own; zero asks the queue.
+	VisibilityTimeout time.Duration
+
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+}
+
+func (o *Options) defaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.Concurrency, 8)
+	def(&o.MaxLineBytes, 4<<20)
+	def(&o.BulkMaxDocs, 1000)
+	def(&o.BulkMaxBytes, 5<<20)
+	def(&o.BulkAttempts, 6)
+	defd(&o.RetryBase, 200*time.Millisecond)
+	defd(&o.RetryMax, 10*time.Second)
+	defd(&o.ShutdownGrace, 20*time.Second)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New("")
+	}
+}
+
+// Pipeline is the worker's processing loop.
+type Pipeline struct {
+	q   Queue
+	src Source
+	snk Sink
+	tr  Transform
+	o   Options
+	log *slog.Logger
+	m   *metrics.Metrics
+}
+
+// New assembles a pipeline.
+func New(q Queue, src Source, snk Sink, tr Transform, o Options) *Pipeline {
+	o.defaults()
+	return &Pipeline{q: q, src: src, snk: snk, tr: tr, o: o, log: o.Logger, m: o.Metrics}
+}
+
+// Run receives and processes messages until ctx is cancelled (or the queue
+// stays idle, see Options.ExitWhenIdle). Cancelling ctx stops receiving at
+// once; messages in flight get ShutdownGrace to finish, after which they are
+// made visible again, never deleted. Run returns nil on a clean stop.
+func (p *Pipeline) Run(ctx context.Context) error {
+	vis := p.o.VisibilityTimeout
+	if vis <= 0 {
+		v, _, err := p.q.Attributes(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the queue's visibility timeout: %w", err)
+		}
+		vis = v
+	}
+	if vis < 2*time.Second {
+		vis = 2 * time.Second
+	}
+
+	// Work outlives the receive context by the grace period: a shutdown stops
+	// intake immediately but lets finished work be written and deleted.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(p.o.ShutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			p.log.Warn("shutdown grace period over; returning unfinished messages to the queue", "grace", p.o.ShutdownGrace)
+			cancelWork()
+		case <-workCtx.Done():
+		}
+	})
+	defer stopGrace()
+
+	// Each slot is one message in work; a handler frees its slot when the
+	// message's fate is settled.
+	slots := make(chan struct{}, p.o.Concurrency)
+	var g errgroup.Group
+	p.receive(ctx, slots, func(m queue.Message) {
+		g.Go(func() error {
+			defer func() { <-slots }()
+			p.handle(workCtx, m, vis)
+			return nil
+		})
+	})
+	return g.Wait()
+}
+
+// receive asks for exactly as many messages as there are free slots, so no
+// message waits in memory while its visibility timeout runs. It returns when
+// ctx is done or, with ExitWhenIdle, when the queue has stayed empty.
+func (p *Pipeline) receive(ctx context.Context, slots chan struct{}, start func(queue.Message)) {
+	lastBusy := time.Now()
+	failures := 0
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	fill:
+		for n < 10 {
+			select {
+			case slots <- struct{}{}:
+				n++
+			default:
+				break fill
+			}
+		}
+		msgs, err := p.q.Receive(ctx, n)
+		for i := len(msgs); i < n; i++ {
+			<-slots
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			d := backoff(p.o.RetryBase, p.o.RetryMax, failures)
+			p.log.Error("receive failed", "err", err, "retry_in", d)
+			if !sleep(ctx, d) {
+				return
+			}
+			continue
+		}
+		failures = 0
+		for _, m := range msgs {
+			p.m.MessagesReceived.Inc()
+			start(m)
+		}
+		if len(msgs) > 0 || len(slots) > 0 {
+			lastBusy = time.Now()
+			continue
+		}
+		if p.o.ExitWhenIdle > 0 && time.Since(lastBusy) >= p.o.ExitWhenIdle {
+			// Messages may be in flight at other workers or delayed: only an
+			// empty queue ends the run.
+			_, depth, err := p.q.Attributes(ctx)
+			if err == nil && depth.Total() == 0 {
+				p.log.Info("queue idle; stopping", "idle_for", time.Since(lastBusy).Round(time.Second))
+				return
+			}
+		}
+	}
+}

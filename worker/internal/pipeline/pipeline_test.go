@@ -1,0 +1,308 @@
+package pipeline
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/sink"
+	"github.com/logtide/logtide/worker/internal/source"
+	"github.com/logtide/logtide/worker/internal/transform"
+)
+
+// fakeQueue hands out its messages once and records every settlement.
+type fakeQueue struct {
+	mu         sync.Mutex
+	pending    []queue.Message
+	deleted    []string
+	visibility []string // "id=duration"
+}
+
+func (q *fakeQueue) Receive(ctx context.Context, max int) ([]queue.Message, error) {
+	q.mu.Lock()
+	if len(q.pending) > 0 {
+		n := min(max, len(q.pending))
+		out := q.pending[:n]
+		q.pending = q.pending[n:]
+		q.mu.Unlock()
+		return out, nil
+	}
+	q.mu.Unlock()
+	select { // an empty long poll
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(20 * time.Millisecond):
+		return nil, nil
+	}
+}
+
+func (q *fakeQueue) Delete(_ context.Context, m queue.Message) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.deleted = append(q.deleted, m.ID)
+	return nil
+}
+
+func (q *fakeQueue) SetVisibility(_ context.Context, m queue.Message, d time.Duration) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.visibility = append(q.visibility, fmt.Sprintf("%s=%s", m.ID, d))
+	return nil
+}
+
+func (q *fakeQueue) Attributes(context.Context) (time.Duration, queue.Depth, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return 30 * time.Second, queue.Depth{Visible: len(q.pending)}, nil
+}
+
+type fakeSource map[string]any // key → []byte content or error
+
+func (s fakeSource) Open(_ context.Context, bucket, key, _ string) (io.ReadCloser, error) {
+	switch v := s[key].(type) {
+	case []byte:
+		return io.NopCloser(bytes.NewReader(v)), nil
+	case error:
+		return nil, v
+	}
+	return nil, &source.Error{Bucket: bucket, Key: key, Permanent: true, Err: errors.New("NoSuchKey")}
+}
+
+// fakeSink stores documents by id; answer decides each item's outcome.
+type fakeSink struct {
+	mu     sync.Mutex
+	docs   map[string]sink.Item
+	calls  [][]string
+	answer func(call int, it sink.Item) sink.Outcome
+	block  chan struct{}
+}
+
+func (s *fakeSink) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, error) {
+	if s.block != nil {
+		select {
+		case <-s.block:
+		case <-ctx.Done():
+			return nil, &sink.RequestError{Retryable: true, Err: ctx.Err()}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs == nil {
+		s.docs = map[string]sink.Item{}
+	}
+	var ids []string
+	res := make([]sink.Result, len(items))
+	for i, it := range items {
+		ids = append(ids, it.ID)
+		o := sink.Written
+		if s.answer != nil {
+			o = s.answer(len(s.calls), it)
+		}
+		res[i] = sink.Result{Outcome: o, Status: map[sink.Outcome]int{sink.Written: 201, sink.Retry: 429, sink.Rejected: 400}[o], Reason: o.String()}
+		if o == sink.Written {
+			s.docs[it.ID] = it
+		}
+	}
+	s.calls = append(s.calls, ids)
+	return res, nil
+}
+
+func finding(id string, updated int) string {
+	return fmt.Sprintf(`{"arn":"arn:aws:guardduty:us-east-1:1:detector/d/finding/%s","createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:%02dZ"}`, id, updated)
+}
+
+func gzLines(lines ...string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, _ = io.WriteString(w, strings.Join(lines, "\n")+"\n")
+	_ = w.Close()
+	return b.Bytes()
+}
+
+func note(keys ...string) []byte {
+	var recs []string
+	for _, k := range keys {
+		recs = append(recs, fmt.Sprintf(`{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":%q,"size":1}}}`, k))
+	}
+	return []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
+}
+
+func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, snk *fakeSink, o Options) *Pipeline {
+	t.Helper()
+	tr, err := transform.NewGuardDuty(transform.GuardDutyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.ExitWhenIdle = 100 * time.Millisecond
+	o.RetryBase, o.RetryMax = time.Millisecond, 5*time.Millisecond
+	return New(q, src, snk, tr, o)
+}
+
+func runUntilIdle(t *testing.T, p *Pipeline) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("pipeline did not stop when idle")
+	}
+}
+
+func TestFates(t *testing.T) {
+	src := fakeSource{
+		"a.jsonl.gz":   gzLines(finding("1", 1), finding("2", 1)),
+		"b.jsonl.gz":   gzLines("", finding("3", 1)),
+		"bad.jsonl.gz": gzLines(finding("4", 1), "{not json"),
+		"gone":         &source.Error{Bucket: "b", Key: "gone", Permanent: true, Err: errors.New("NoSuchKey")},
+		"flaky":        &source.Error{Bucket: "b", Key: "flaky", Err: errors.New("connection reset")},
+	}
+	q := &fakeQueue{pending: []queue.Message{
+		{ID: "two-objects", Body: note("a.jsonl.gz", "b.jsonl.gz"), ReceiveCount: 1},
+		{ID: "test-event", Body: []byte(`{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}`)},
+		{ID: "garbage", Body: []byte(`hello`)},
+		{ID: "bad-record", Body: note("bad.jsonl.gz")},
+		{ID: "missing", Body: note("gone")},
+		{ID: "flaky", Body: note("flaky"), ReceiveCount: 1},
+		{ID: "one-missing-of-two", Body: note("a.jsonl.gz", "gone")},
+	}}
+	snk := &fakeSink{}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{Concurrency: 3}))
+
+	deleted := strings.Join(slices.Sorted(slices.Values(q.deleted)), ",")
+	if deleted != "test-event,two-objects" {
+		t.Errorf("deleted %s", deleted)
+	}
+	// Only the retryable failure is returned, and not hot.
+	if len(q.visibility) != 1 || !strings.HasPrefix(q.visibility[0], "flaky=") || q.visibility[0] == "flaky=0s" {
+		t.Errorf("visibility changes %v", q.visibility)
+	}
+	if len(snk.docs) != 3 { // 1, 2, 3; bad.jsonl.gz stops at its bad line
+		t.Errorf("indexed %d documents", len(snk.docs))
+	}
+}
+
+func TestRetriesOnlyFailedItems(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1), finding("2", 1), finding("3", 1))}
+	snk := &fakeSink{answer: func(call int, it sink.Item) sink.Outcome {
+		if call < 2 && strings.HasSuffix(it.ID, "/2") {
+			return sink.Retry
+		}
+		return sink.Written
+	}}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{}))
+	if fmt.Sprint(q.deleted) != "[m]" {
+		t.Fatalf("deleted %v", q.deleted)
+	}
+	if len(snk.calls) != 3 || len(snk.calls[1]) != 1 || len(snk.calls[2]) != 1 {
+		t.Errorf("bulk calls %v: want all, then only the throttled item twice", snk.calls)
+	}
+}
+
+func TestRejectedItemKeepsMessage(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1), finding("2", 1))}
+	snk := &fakeSink{answer: func(_ int, it sink.Item) sink.Outcome {
+		if strings.HasSuffix(it.ID, "/1") {
+			return sink.Rejected
+		}
+		return sink.Written
+	}}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{}))
+	if len(q.deleted) != 0 || len(q.visibility) != 0 {
+		t.Errorf("deleted %v, visibility %v: a rejected record must leave the message for redrive", q.deleted, q.visibility)
+	}
+	if len(snk.docs) != 1 {
+		t.Errorf("the accepted record was not written: %v", snk.docs)
+	}
+}
+
+func TestBulkGivesUpAndReturns(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k"), ReceiveCount: 2}}}
+	src := fakeSource{"k": gzLines(finding("1", 1))}
+	snk := &fakeSink{answer: func(int, sink.Item) sink.Outcome { return sink.Retry }}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{BulkAttempts: 3}))
+	if len(q.deleted) != 0 || len(q.visibility) != 1 || q.visibility[0] == "m=0s" {
+		t.Errorf("deleted %v, visibility %v", q.deleted, q.visibility)
+	}
+	if len(snk.calls) != 3 {
+		t.Errorf("%d bulk calls, want 3", len(snk.calls))
+	}
+}
+
+func TestShutdownReturnsUnfinished(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1))}
+	snk := &fakeSink{block: make(chan struct{})}
+	p := newTestPipeline(t, q, src, snk, Options{ShutdownGrace: 50 * time.Millisecond})
+	p.o.ExitWhenIdle = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond) // the message is in the blocked bulk call
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the grace period")
+	}
+	if len(q.deleted) != 0 || fmt.Sprint(q.visibility) != "[m=0s]" {
+		t.Errorf("deleted %v, visibility %v: an unfinished message must be made visible at once", q.deleted, q.visibility)
+	}
+}
+
+func TestShutdownLetsInFlightFinish(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1))}
+	snk := &fakeSink{block: make(chan struct{})}
+	p := newTestPipeline(t, q, src, snk, Options{ShutdownGrace: 5 * time.Second})
+	p.o.ExitWhenIdle = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	time.Sleep(50 * time.Millisecond)
+	close(snk.block) // the write completes within the grace period
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(q.deleted) != "[m]" {
+		t.Errorf("deleted %v: finished work must be deleted during shutdown", q.deleted)
+	}
+}
+
+func TestHeartbeatExtendsVisibility(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1))}
+	snk := &fakeSink{block: make(chan struct{})}
+	p := newTestPipeline(t, q, src, snk, Options{VisibilityTimeout: 2 * time.Second})
+	go func() { time.Sleep(2500 * time.Millisecond); close(snk.block) }()
+	runUntilIdle(t, p)
+	if fmt.Sprint(q.deleted) != "[m]" {
+		t.Fatalf("deleted %v", q.deleted)
+	}
+	ext := 0
+	for _, v := range q.visibility {
+		if v == "m=2s" {
+			ext++
+		}
+	}
+	if ext < 2 {
+		t.Errorf("visibility changes %v: want an extension every second", q.visibility)
+	}
+}

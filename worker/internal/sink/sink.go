@@ -1,0 +1,191 @@
+// Package sink writes documents to Elasticsearch or OpenSearch with bulk
+// requests and classifies every item's outcome once: written, stale (the index
+// already holds this or a newer version), retryable, or rejected.
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/olivere/elastic/v7"
+)
+
+// Options configures the connection to the cluster.
+type Options struct {
+	// URLs are the cluster's HTTP endpoints; requests are spread over them.
+	URLs []string
+	// HTTPClient carries TLS settings and request signing; nil means
+	// http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// Sink is a bulk writer. It is safe for concurrent use.
+type Sink struct {
+	client *elastic.Client
+}
+
+// New connects lazily: no request is made until the first call, so a worker can
+// start while the cluster is down and recover once it answers.
+func New(o Options) (*Sink, error) {
+	if len(o.URLs) == 0 {
+		return nil, errors.New("no search endpoint configured")
+	}
+	opts := []elastic.ClientOptionFunc{
+		elastic.SetURL(o.URLs...),
+		elastic.SetSniff(false), // required for Amazon OpenSearch Service and single nodes
+		elastic.SetHealthcheck(false),
+	}
+	if o.HTTPClient != nil {
+		opts = append(opts, elastic.SetHttpClient(o.HTTPClient))
+	}
+	c, err := elastic.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("search client: %w", err)
+	}
+	return &Sink{client: c}, nil
+}
+
+// Item is one document to index.
+type Item struct {
+	Index string
+	ID    string
+	// Version is an external version: the cluster keeps the document with the
+	// highest version, so an older copy delivered late never replaces a newer one.
+	Version int64
+	Body    []byte
+}
+
+// Outcome is the classified result of one bulk item.
+type Outcome int
+
+// Item outcomes.
+const (
+	// Written: the document is stored.
+	Written Outcome = iota
+	// Stale: the index already holds this document at this or a newer version.
+	// The record is accounted for; nothing needs to change.
+	Stale
+	// Retry: throttled (429), a server error (5xx) or no answer for this item;
+	// sending it again may succeed.
+	Retry
+	// Rejected: the cluster will never accept this document as it is (mapping
+	// error, document too large, invalid id).
+	Rejected
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Written:
+		return "written"
+	case Stale:
+		return "stale"
+	case Retry:
+		return "retry"
+	case Rejected:
+		return "rejected"
+	}
+	return fmt.Sprintf("outcome(%d)", int(o))
+}
+
+// Result is the outcome of one item, in request order.
+type Result struct {
+	Outcome Outcome
+	Status  int
+	// Reason is the cluster's error type and reason when the item failed.
+	Reason string
+}
+
+// RequestError is a failure of a whole bulk request. Retryable tells whether
+// sending the same request again may succeed.
+type RequestError struct {
+	Status    int
+	Retryable bool
+	Err       error
+}
+
+func (e *RequestError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("bulk request: status %d: %v", e.Status, e.Err)
+	}
+	return fmt.Sprintf("bulk request: %v", e.Err)
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Bulk indexes items in one request and returns one result per item. An error
+// means the request as a whole got no per-item answer.
+func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	svc := s.client.Bulk()
+	for _, it := range items {
+		svc.Add(elastic.NewBulkIndexRequest().
+			Index(it.Index).
+			Id(it.ID).
+			Version(it.Version).
+			VersionType("external_gte").
+			Doc(json.RawMessage(it.Body)))
+	}
+	resp, err := svc.Do(ctx)
+	if err != nil {
+		return nil, classifyRequest(err)
+	}
+	if len(resp.Items) != len(items) {
+		return nil, &RequestError{Retryable: true, Err: fmt.Errorf("%d results for %d items", len(resp.Items), len(items))}
+	}
+	out := make([]Result, len(items))
+	for i, m := range resp.Items {
+		var r *elastic.BulkResponseItem
+		for _, v := range m {
+			r = v
+		}
+		out[i] = classifyItem(r)
+	}
+	return out, nil
+}
+
+func classifyItem(r *elastic.BulkResponseItem) Result {
+	if r == nil {
+		return Result{Outcome: Retry, Reason: "no result for item"}
+	}
+	res := Result{Status: r.Status}
+	if r.Error != nil {
+		res.Reason = r.Error.Type + ": " + r.Error.Reason
+	}
+	switch {
+	case r.Status >= 200 && r.Status < 300 && r.Error == nil:
+		res.Outcome = Written
+	case r.Status == http.StatusConflict && r.Error != nil && r.Error.Type == "version_conflict_engine_exception":
+		res.Outcome = Stale
+	case r.Status == http.StatusTooManyRequests, r.Status >= 500, r.Status == 0:
+		res.Outcome = Retry
+	default:
+		res.Outcome = Rejected
+	}
+	return res
+}
+
+func classifyRequest(err error) error {
+	var ee *elastic.Error
+	if errors.As(err, &ee) {
+		retry := ee.Status == http.StatusTooManyRequests || ee.Status >= 500 || ee.Status == http.StatusRequestTimeout
+		return &RequestError{Status: ee.Status, Retryable: retry, Err: err}
+	}
+	// Connection refused, reset, timed out, no endpoint alive: the cluster may
+	// come back.
+	return &RequestError{Retryable: true, Err: err}
+}
+
+// PutIndexTemplate installs or replaces a composable index template. It is
+// idempotent.
+func (s *Sink) PutIndexTemplate(ctx context.Context, name, body string) error {
+	_, err := s.client.IndexPutIndexTemplate(name).BodyString(body).Do(ctx)
+	if err != nil {
+		return fmt.Errorf("index template %q: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package sink
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// fakeBulk answers each item with the status named by its document's "want".
+func fakeBulk(t *testing.T, requestStatus int) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_bulk" {
+			http.NotFound(w, r)
+			return
+		}
+		if requestStatus != 0 {
+			w.WriteHeader(requestStatus)
+			fmt.Fprint(w, `{"error":{"type":"x","reason":"y"},"status":`, requestStatus, `}`)
+			return
+		}
+		sc := bufio.NewScanner(r.Body)
+		var items []string
+		for sc.Scan() {
+			var action map[string]map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &action); err != nil {
+				t.Errorf("bad action line: %s", sc.Bytes())
+				return
+			}
+			meta := action["index"]
+			if meta["version_type"] != "external_gte" || meta["version"] == nil {
+				t.Errorf("action without external version: %s", sc.Bytes())
+			}
+			sc.Scan()
+			var doc struct{ Want int }
+			if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
+				t.Errorf("bad doc line: %s", sc.Bytes())
+			}
+			item := fmt.Sprintf(`{"index":{"_index":"i","_id":"%v","status":%d`, meta["_id"], doc.Want)
+			switch {
+			case doc.Want == 409:
+				item += `,"error":{"type":"version_conflict_engine_exception","reason":"current version [5] is higher"}`
+			case doc.Want >= 300:
+				item += `,"error":{"type":"mapper_parsing_exception","reason":"failed to parse"}`
+			}
+			items = append(items, item+`}}`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"took":1,"errors":true,"items":[%s]}`, strings.Join(items, ","))
+	}))
+}
+
+func TestBulkClassifiesItems(t *testing.T) {
+	srv := fakeBulk(t, 0)
+	defer srv.Close()
+	s, err := New(Options{URLs: []string{srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := []int{201, 200, 409, 429, 503, 400, 413}
+	want := []Outcome{Written, Written, Stale, Retry, Retry, Rejected, Rejected}
+	var items []Item
+	for i, st := range statuses {
+		items = append(items, Item{Index: "i", ID: fmt.Sprint(i), Version: 1, Body: []byte(fmt.Sprintf(`{"want":%d}`, st))})
+	}
+	res, err := s.Bulk(context.Background(), items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if res[i].Outcome != want[i] || res[i].Status != statuses[i] {
+			t.Errorf("item %d: %+v, want %v", i, res[i], want[i])
+		}
+	}
+	if !strings.Contains(res[5].Reason, "mapper_parsing_exception") {
+		t.Errorf("reason not kept: %q", res[5].Reason)
+	}
+}
+
+func TestBulkRequestErrors(t *testing.T) {
+	for _, c := range []struct {
+		status    int
+		retryable bool
+	}{{429, true}, {503, true}, {400, false}, {403, false}} {
+		srv := fakeBulk(t, c.status)
+		s, err := New(Options{URLs: []string{srv.URL}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Bulk(context.Background(), []Item{{Index: "i", ID: "1", Body: []byte(`{}`)}})
+		var re *RequestError
+		if !errors.As(err, &re) || re.Retryable != c.retryable || re.Status != c.status {
+			t.Errorf("status %d: got %v", c.status, err)
+		}
+		srv.Close()
+	}
+	// Nobody listening: retryable.
+	s, err := New(Options{URLs: []string{"http://127.0.0.1:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Bulk(context.Background(), []Item{{Index: "i", ID: "1", Body: []byte(`{}`)}})
+	var re *RequestError
+	if !errors.As(err, &re) || !re.Retryable {
+		t.Errorf("connection refused: got %v", err)
+	}
+}

@@ -1,0 +1,304 @@
+// Package transform turns one exported record into the document to index: its
+// index name, a deterministic id, a version that orders updates, and the body,
+// which is the record as exported with a few fields added. It does no I/O.
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Document is one record ready for a bulk index action.
+type Document struct {
+	Index string
+	ID    string
+	// Version orders copies of the same record: later exports carry a larger
+	// version. For GuardDuty it is updatedAt in epoch milliseconds.
+	Version int64
+	Body    []byte
+}
+
+// RecordError reports a record that can never be indexed as it is; it is
+// permanent for that record.
+type RecordError struct{ Reason string }
+
+func (e *RecordError) Error() string { return e.Reason }
+
+func recordErr(format string, a ...any) error { return &RecordError{Reason: fmt.Sprintf(format, a...)} }
+
+// GuardDutyOptions configures the GuardDuty transform.
+type GuardDutyOptions struct {
+	// IndexPrefix is the part of the index name before the date ("guardduty").
+	IndexPrefix string
+	// Location is the time zone in which a finding's createdAt picks its daily
+	// index. Nil means UTC.
+	Location *time.Location
+}
+
+// GuardDuty transforms findings from a GuardDuty findings export.
+type GuardDuty struct {
+	prefix string
+	loc    *time.Location
+}
+
+// NewGuardDuty returns a transform for GuardDuty findings.
+func NewGuardDuty(o GuardDutyOptions) (*GuardDuty, error) {
+	if o.IndexPrefix == "" {
+		o.IndexPrefix = "guardduty"
+	}
+	if o.IndexPrefix != strings.ToLower(o.IndexPrefix) || strings.ContainsAny(o.IndexPrefix, ` ,"*\/<>|?#:`) {
+		return nil, fmt.Errorf("index prefix %q: must be lower case without spaces or any of , \" * \\ / < > | ? # :", o.IndexPrefix)
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	return &GuardDuty{prefix: o.IndexPrefix, loc: o.Location}, nil
+}
+
+// IndexPattern matches every index this transform writes to.
+func (g *GuardDuty) IndexPattern() string { return g.prefix + "-*" }
+
+type finding struct {
+	ARN       string          `json:"arn"`
+	CreatedAt json.RawMessage `json:"createdAt"`
+	UpdatedAt json.RawMessage `json:"updatedAt"`
+	Service   struct {
+		Action json.RawMessage `json:"action"`
+	} `json:"service"`
+}
+
+// maxID is the longest _id Elasticsearch and OpenSearch accept, in bytes.
+const maxID = 512
+
+// Transform turns one finding (one JSON line of an export object) into a
+// document:
+//   - _id is the finding's ARN, which is globally unique and stable across
+//     re-exports, so an updated finding replaces its earlier copy;
+//   - the index is <prefix>-YYYY-MM-DD of createdAt, which never changes for a
+//     finding, so all its versions land in the same index;
+//   - @timestamp is updatedAt; Version is updatedAt in epoch milliseconds;
+//   - remote.ip and remote.location (geo_point) collect the remote addresses of
+//     the finding's action, whatever its type (PORT_PROBE has several).
+//
+// The record is otherwise indexed exactly as exported.
+func (g *GuardDuty) Transform(line []byte) (Document, error) {
+	line = bytes.TrimSpace(line)
+	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
+		return Document{}, recordErr("not a JSON object")
+	}
+	var f finding
+	if err := json.Unmarshal(line, &f); err != nil {
+		return Document{}, recordErr("invalid JSON: %v", err)
+	}
+	if f.ARN == "" {
+		return Document{}, recordErr("no arn")
+	}
+	if len(f.ARN) > maxID {
+		return Document{}, recordErr("arn longer than %d bytes", maxID)
+	}
+	updated, err := ParseTime(f.UpdatedAt)
+	if err != nil {
+		return Document{}, recordErr("updatedAt: %v", err)
+	}
+	created, err := ParseTime(f.CreatedAt)
+	if err != nil {
+		return Document{}, recordErr("createdAt: %v", err)
+	}
+
+	body := make([]byte, 0, len(line)+128)
+	body = append(body, line[:len(line)-1]...)
+	if len(bytes.TrimSpace(line[1:len(line)-1])) > 0 {
+		body = append(body, ',')
+	}
+	body = append(body, `"@timestamp":"`...)
+	body = updated.UTC().AppendFormat(body, "2006-01-02T15:04:05.000Z")
+	body = append(body, '"')
+	body = appendRemote(body, remotes(f.Service.Action))
+	body = append(body, '}')
+
+	return Document{
+		Index:   g.prefix + "-" + created.In(g.loc).Format("2006-01-02"),
+		ID:      f.ARN,
+		Version: updated.UnixMilli(),
+		Body:    body,
+	}, nil
+}
+
+type ipDetails struct {
+	IPv4 string `json:"ipAddressV4"`
+	IPv6 string `json:"ipAddressV6"`
+	Geo  *struct {
+		Lat json.RawMessage `json:"lat"`
+		Lon json.RawMessage `json:"lon"`
+	} `json:"geoLocation"`
+}
+
+type actionRemote struct {
+	RemoteIPDetails *ipDetails `json:"remoteIpDetails"`
+}
+
+// remote is one remote party of a finding's action.
+type remote struct {
+	ip       string
+	lat, lon float64
+	hasGeo   bool
+}
+
+// remotes collects the remote parties of any action type. A finding whose
+// action block has an unexpected shape still indexes: it just gets no remote
+// fields.
+func remotes(action json.RawMessage) []remote {
+	if len(action) == 0 {
+		return nil
+	}
+	var a map[string]json.RawMessage
+	if json.Unmarshal(action, &a) != nil {
+		return nil
+	}
+	names := make([]string, 0, len(a))
+	for name := range a {
+		names = append(names, name)
+	}
+	sort.Strings(names) // stable output whatever the map order
+	var out []remote
+	for _, name := range names {
+		raw := a[name]
+		if name == "actionType" || len(raw) == 0 || raw[0] != '{' {
+			continue
+		}
+		if name == "portProbeAction" {
+			var pp struct {
+				Details []actionRemote `json:"portProbeDetails"`
+			}
+			if json.Unmarshal(raw, &pp) == nil {
+				for _, d := range pp.Details {
+					out = appendRemoteDetails(out, d.RemoteIPDetails)
+				}
+			}
+			continue
+		}
+		var ar actionRemote
+		if json.Unmarshal(raw, &ar) == nil {
+			out = appendRemoteDetails(out, ar.RemoteIPDetails)
+		}
+	}
+	return out
+}
+
+func appendRemoteDetails(out []remote, d *ipDetails) []remote {
+	if d == nil {
+		return out
+	}
+	r := remote{ip: d.IPv4}
+	if r.ip == "" {
+		r.ip = d.IPv6
+	}
+	if d.Geo != nil {
+		lat, err1 := strconv.ParseFloat(strings.Trim(string(d.Geo.Lat), `"`), 64)
+		lon, err2 := strconv.ParseFloat(strings.Trim(string(d.Geo.Lon), `"`), 64)
+		// 0,0 is what GuardDuty reports for an unknown location.
+		if err1 == nil && err2 == nil && (lat != 0 || lon != 0) &&
+			lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 {
+			r.lat, r.lon, r.hasGeo = lat, lon, true
+		}
+	}
+	if r.ip == "" && !r.hasGeo {
+		return out
+	}
+	for _, o := range out {
+		if o == r {
+			return out
+		}
+	}
+	return append(out, r)
+}
+
+func appendRemote(body []byte, rs []remote) []byte {
+	if len(rs) == 0 {
+		return body
+	}
+	body = append(body, `,"remote":{`...)
+	n := 0
+	for _, r := range rs {
+		if r.ip == "" {
+			continue
+		}
+		if n == 0 {
+			body = append(body, `"ip":[`...)
+		} else {
+			body = append(body, ',')
+		}
+		body = strconv.AppendQuote(body, r.ip)
+		n++
+	}
+	if n > 0 {
+		body = append(body, ']')
+	}
+	g := 0
+	for _, r := range rs {
+		if !r.hasGeo {
+			continue
+		}
+		if g == 0 {
+			if n > 0 {
+				body = append(body, ',')
+			}
+			body = append(body, `"location":[`...)
+		} else {
+			body = append(body, ',')
+		}
+		body = append(body, `{"lat":`...)
+		body = strconv.AppendFloat(body, r.lat, 'f', -1, 64)
+		body = append(body, `,"lon":`...)
+		body = strconv.AppendFloat(body, r.lon, 'f', -1, 64)
+		body = append(body, '}')
+		g++
+	}
+	if g > 0 {
+		body = append(body, ']')
+	}
+	return append(body, '}')
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999", // no zone: UTC
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999", // no zone: UTC
+}
+
+// ParseTime reads the timestamps GuardDuty and the tools around it write:
+// ISO-8601 with or without fractional seconds or zone (UTC assumed), a space
+// instead of the T, or epoch seconds/milliseconds as a number.
+func ParseTime(raw json.RawMessage) (time.Time, error) {
+	s := string(bytes.TrimSpace(raw))
+	if s == "" || s == "null" {
+		return time.Time{}, errors.New("missing")
+	}
+	if s[0] != '"' {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 {
+			return time.Time{}, fmt.Errorf("not a time: %.40s", s)
+		}
+		if v < 1e11 { // seconds until the year 5138; milliseconds otherwise
+			return time.UnixMilli(int64(v * 1000)).UTC(), nil
+		}
+		return time.UnixMilli(int64(v)).UTC(), nil
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err != nil {
+		return time.Time{}, fmt.Errorf("not a time: %.40s", s)
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, str); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a time: %.40q", str)
+}

@@ -1,0 +1,325 @@
+package transform
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata"
+)
+
+// sharedData locates the reference samples beside the repository. CI has them;
+// a missing folder is a failure, never a skip.
+func sharedData(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SHARED_DATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(abs, "guardduty")); err != nil {
+		t.Fatalf("reference samples not found at %s (set SHARED_DATA): %v", abs, err)
+	}
+	return abs
+}
+
+func mustGD(t *testing.T, o GuardDutyOptions) *GuardDuty {
+	t.Helper()
+	g, err := NewGuardDuty(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func decodeBody(t *testing.T, d Document) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(d.Body, &m); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, d.Body)
+	}
+	return m
+}
+
+func TestSamples(t *testing.T) {
+	data := sharedData(t)
+	g := mustGD(t, GuardDutyOptions{})
+	type want struct {
+		index, id, ts string
+		version       int64
+		ips           []string
+		locs          int
+	}
+	cases := map[string]want{
+		"awssamples_guardduty_iam_event.json": {
+			index: "guardduty-2022-01-13", id: "arn:aws:guardduty:us-east-1:123456789012:detector/123456789012/finding/30bf285e52a1e405084ff6ec28e06e17",
+			ts: "2022-01-13T00:00:47.427Z", version: 1642032047427, ips: []string{"198.51.100.0"}, locs: 0, // 0,0 = unknown location
+		},
+		"awssamples_guardduty_ec2_event.json": {
+			index: "guardduty-2017-10-31", ts: "2017-10-31T23:16:23.824Z", version: 1509491783824, ips: []string{"0.0.0.0"},
+		},
+	}
+	for file, w := range cases {
+		raw, err := os.ReadFile(filepath.Join(data, "guardduty", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := compact(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := g.Transform(line)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if d.Index != w.index || (w.id != "" && d.ID != w.id) || d.Version != w.version {
+			t.Errorf("%s: got index %q id %q version %d", file, d.Index, d.ID, d.Version)
+		}
+		m := decodeBody(t, d)
+		if m["@timestamp"] != w.ts {
+			t.Errorf("%s: @timestamp %v, want %s", file, m["@timestamp"], w.ts)
+		}
+		if m["arn"] != d.ID {
+			t.Errorf("%s: id %q is not the arn %v", file, d.ID, m["arn"])
+		}
+		r, _ := m["remote"].(map[string]any)
+		ips, _ := r["ip"].([]any)
+		if len(ips) != len(w.ips) || (len(ips) > 0 && ips[0] != w.ips[0]) {
+			t.Errorf("%s: remote.ip %v, want %v", file, ips, w.ips)
+		}
+		locs, _ := r["location"].([]any)
+		if len(locs) != w.locs {
+			t.Errorf("%s: remote.location %v, want %d points", file, locs, w.locs)
+		}
+	}
+}
+
+func TestPantherAndDerivedExports(t *testing.T) {
+	data := sharedData(t)
+	g := mustGD(t, GuardDutyOptions{})
+	f, err := os.Open(filepath.Join(data, "guardduty", "panther_guardduty_rule_tests.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		d, err := g.Transform(sc.Bytes())
+		if err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		m := decodeBody(t, d)
+		if m["type"] == "AttackSequence:S3/CompromisedData" {
+			// Panther's edited form "2025-02-25 20:40:06.765", read as UTC.
+			if d.Index != "guardduty-2025-02-25" || m["@timestamp"] != "2025-02-25T20:40:06.765Z" {
+				t.Errorf("attack sequence: index %s @timestamp %v", d.Index, m["@timestamp"])
+			}
+			if _, ok := m["remote"]; ok {
+				t.Errorf("attack sequence has no action, got remote %v", m["remote"])
+			}
+		}
+	}
+	if n != 8 {
+		t.Fatalf("read %d lines, want 8", n)
+	}
+
+	// The derived re-export carries the same id with a later updatedAt: same
+	// index and _id, larger version.
+	dir := filepath.Join(data, "derived", "guardduty", "AWSLogs", "123456789012", "GuardDuty", "us-east-1", "2022", "01", "13")
+	first := readGz(t, filepath.Join(dir, "6f1c2a9e-4d5b-3e8f-9a0b-1c2d3e4f5a6b.jsonl.gz"))
+	re := readGz(t, filepath.Join(dir, "0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d.jsonl.gz"))
+	if len(first) != 11 || len(re) != 1 {
+		t.Fatalf("derived exports: %d and %d lines", len(first), len(re))
+	}
+	nd, err := g.Transform(re[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range first {
+		d, err := g.Transform(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.ID == nd.ID {
+			found = true
+			if d.Index != nd.Index || d.Version >= nd.Version {
+				t.Errorf("re-export: old %s/%d new %s/%d", d.Index, d.Version, nd.Index, nd.Version)
+			}
+		}
+	}
+	if !found {
+		t.Error("re-exported finding not in the first export")
+	}
+}
+
+func readGz(t *testing.T, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 1<<20)
+	var out [][]byte
+	for sc.Scan() {
+		out = append(out, append([]byte(nil), sc.Bytes()...))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func compact(raw []byte) ([]byte, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+func TestActionTypes(t *testing.T) {
+	g := mustGD(t, GuardDutyOptions{})
+	ip := func(addr string, lat, lon float64) string {
+		b, _ := json.Marshal(map[string]any{"ipAddressV4": addr, "geoLocation": map[string]any{"lat": lat, "lon": lon}})
+		return string(b)
+	}
+	base := `"arn":"arn:aws:guardduty:eu-west-1:111122223333:detector/d/finding/f","createdAt":"2026-03-01T23:30:00Z","updatedAt":"2026-03-02T01:00:00.5Z"`
+	cases := []struct {
+		name   string
+		action string
+		ips    []string
+		points [][2]float64
+	}{
+		{"api call", `{"actionType":"AWS_API_CALL","awsApiCallAction":{"remoteIpDetails":` + ip("1.2.3.4", 47.6, -122.3) + `}}`, []string{"1.2.3.4"}, [][2]float64{{47.6, -122.3}}},
+		{"network", `{"actionType":"NETWORK_CONNECTION","networkConnectionAction":{"remoteIpDetails":` + ip("5.6.7.8", 1.5, 2.5) + `}}`, []string{"5.6.7.8"}, [][2]float64{{1.5, 2.5}}},
+		{"port probe", `{"actionType":"PORT_PROBE","portProbeAction":{"portProbeDetails":[{"remoteIpDetails":` + ip("9.9.9.9", 10, 20) + `},{"remoteIpDetails":` + ip("8.8.8.8", -33.9, 151.2) + `},{"remoteIpDetails":` + ip("9.9.9.9", 10, 20) + `}]}}`, []string{"9.9.9.9", "8.8.8.8"}, [][2]float64{{10, 20}, {-33.9, 151.2}}},
+		{"dns", `{"actionType":"DNS_REQUEST","dnsRequestAction":{"domain":"x.example"}}`, nil, nil},
+		{"kubernetes", `{"actionType":"KUBERNETES_API_CALL","kubernetesApiCallAction":{"sourceIPs":["7.7.7.7"],"remoteIpDetails":` + ip("7.7.7.7", 35.7, 139.7) + `}}`, []string{"7.7.7.7"}, [][2]float64{{35.7, 139.7}}},
+		{"rds", `{"actionType":"RDS_LOGIN_ATTEMPT","rdsLoginAttemptAction":{"remoteIpDetails":` + ip("6.6.6.6", 0, 0) + `}}`, []string{"6.6.6.6"}, nil},
+		{"odd shape kept", `{"actionType":"X","awsApiCallAction":{"remoteIpDetails":"weird"}}`, nil, nil},
+	}
+	for _, c := range cases {
+		line := `{` + base + `,"service":{"action":` + c.action + `}}`
+		d, err := g.Transform([]byte(line))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if d.Index != "guardduty-2026-03-01" || d.Version != time.Date(2026, 3, 2, 1, 0, 0, 5e8, time.UTC).UnixMilli() {
+			t.Errorf("%s: index %s version %d", c.name, d.Index, d.Version)
+		}
+		var m struct {
+			TS     string `json:"@timestamp"`
+			Remote *struct {
+				IP       []string `json:"ip"`
+				Location []struct{ Lat, Lon float64 }
+			} `json:"remote"`
+		}
+		if err := json.Unmarshal(d.Body, &m); err != nil {
+			t.Fatalf("%s: %v\n%s", c.name, err, d.Body)
+		}
+		if m.TS != "2026-03-02T01:00:00.500Z" {
+			t.Errorf("%s: @timestamp %s", c.name, m.TS)
+		}
+		var gotIPs []string
+		var gotPts [][2]float64
+		if m.Remote != nil {
+			gotIPs = m.Remote.IP
+			for _, p := range m.Remote.Location {
+				gotPts = append(gotPts, [2]float64{p.Lat, p.Lon})
+			}
+		}
+		if strings.Join(gotIPs, ",") != strings.Join(c.ips, ",") {
+			t.Errorf("%s: ips %v want %v", c.name, gotIPs, c.ips)
+		}
+		if len(gotPts) != len(c.points) {
+			t.Errorf("%s: points %v want %v", c.name, gotPts, c.points)
+			continue
+		}
+		for i := range gotPts {
+			if gotPts[i] != c.points[i] {
+				t.Errorf("%s: points %v want %v", c.name, gotPts, c.points)
+			}
+		}
+	}
+}
+
+func TestTimeZoneAndPrefix(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := mustGD(t, GuardDutyOptions{IndexPrefix: "gd", Location: tokyo})
+	d, err := g.Transform([]byte(`{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":1772382600000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Index != "gd-2026-03-02" || d.Version != 1772382600000 {
+		t.Errorf("index %s version %d", d.Index, d.Version)
+	}
+	if _, err := NewGuardDuty(GuardDutyOptions{IndexPrefix: "Bad Prefix"}); err == nil {
+		t.Error("invalid prefix accepted")
+	}
+}
+
+func TestRejects(t *testing.T) {
+	g := mustGD(t, GuardDutyOptions{})
+	for _, line := range []string{
+		`not json`,
+		`[1,2]`,
+		`{"arn":"a","createdAt":"2026-03-01T16:30:00Z"`,
+		`{"createdAt":"2026-03-01T16:30:00Z","updatedAt":"2026-03-01T16:30:00Z"}`,
+		`{"arn":"a","createdAt":"2026-03-01T16:30:00Z"}`,
+		`{"arn":"a","createdAt":"yesterday","updatedAt":"2026-03-01T16:30:00Z"}`,
+		`{"arn":"` + strings.Repeat("a", 600) + `","createdAt":"2026-03-01T16:30:00Z","updatedAt":"2026-03-01T16:30:00Z"}`,
+	} {
+		_, err := g.Transform([]byte(line))
+		var re *RecordError
+		if !errors.As(err, &re) {
+			t.Errorf("%.60s: err %v, want a RecordError", line, err)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	want := time.Date(2017, 12, 18, 16, 58, 11, 551e6, time.UTC)
+	for _, in := range []string{`"2017-12-18T16:58:11.551Z"`, `1513616291.551`, `1513616291551`, `"2017-12-18 16:58:11.551"`, `"2017-12-18T16:58:11.551"`, `"2017-12-18T17:58:11.551+01:00"`} {
+		got, err := ParseTime(json.RawMessage(in))
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: %v %v", in, got, err)
+		}
+	}
+	for _, in := range []string{``, `null`, `"x"`, `-5`, `{}`} {
+		if _, err := ParseTime(json.RawMessage(in)); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+}
+
+func TestTemplateIsJSON(t *testing.T) {
+	name, body := mustGD(t, GuardDutyOptions{IndexPrefix: "gd"}).IndexTemplate()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatal(err)
+	}
+	if name != "gd" || m["index_patterns"].([]any)[0] != "gd-*" {
+		t.Errorf("template %s patterns %v", name, m["index_patterns"])
+	}
+}

@@ -1,0 +1,17 @@
+package transform
+
+import (
+	_ "embed"
+	"strings"
+)
+
+//go:embed guardduty_template.json
+var guardDutyTemplate string
+
+// IndexTemplate returns the composable index template for this transform's
+// indices: ids, types and enums as keyword, times as date, remote.location as
+// geo_point, and service.additionalInfo stored but not indexed because its
+// field types drift between finding types.
+func (g *GuardDuty) IndexTemplate() (name, body string) {
+	return g.prefix, strings.ReplaceAll(guardDutyTemplate, "{{PATTERN}}", g.IndexPattern())
+}
