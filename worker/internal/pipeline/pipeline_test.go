@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
@@ -177,7 +179,29 @@ func TestFates(t *testing.T) {
 		{ID: "one-missing-of-two", Body: note("a.jsonl.gz", "gone")},
 	}}
 	snk := &fakeSink{}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{Concurrency: 3}))
+	p := newTestPipeline(t, q, src, snk, Options{Concurrency: 3})
+	runUntilIdle(t, p)
+
+	m := p.m
+	for name, got := range map[string]float64{
+		"received 7":         testutil.ToFloat64(m.MessagesReceived) - 7,
+		"deleted done 1":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("done")) - 1,
+		"deleted test 1":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("test_event")) - 1,
+		"returned 1":         testutil.ToFloat64(m.MessagesReturned.WithLabelValues("retryable")) - 1,
+		"left unparsable 1":  testutil.ToFloat64(m.MessagesLeft.WithLabelValues("unparsable_body")) - 1,
+		"left unavailable 2": testutil.ToFloat64(m.MessagesLeft.WithLabelValues("object_unavailable")) - 2,
+		"left bad record 1":  testutil.ToFloat64(m.MessagesLeft.WithLabelValues("bad_record")) - 1,
+		"records read 7":     testutil.ToFloat64(m.Records.WithLabelValues("read")) - 7, // a 2 + b 1 + bad 2 + a again 2
+		"records indexed 5":  testutil.ToFloat64(m.Records.WithLabelValues("indexed")) - 5,
+		"records failed 1":   testutil.ToFloat64(m.Records.WithLabelValues("failed")) - 1,
+		"objects done 3":     testutil.ToFloat64(m.Objects.WithLabelValues("done")) - 3,
+		"objects failed 4":   testutil.ToFloat64(m.Objects.WithLabelValues("failed")) - 4,
+		"in flight 0":        testutil.ToFloat64(m.MessagesInFlight),
+	} {
+		if got != 0 {
+			t.Errorf("metric %s: off by %v", name, got)
+		}
+	}
 
 	deleted := strings.Join(slices.Sorted(slices.Values(q.deleted)), ",")
 	if deleted != "test-event,two-objects" {

@@ -52,8 +52,9 @@ func NewGuardDuty(o GuardDutyOptions) (*GuardDuty, error) {
 	if o.IndexPrefix == "" {
 		o.IndexPrefix = "guardduty"
 	}
-	if o.IndexPrefix != strings.ToLower(o.IndexPrefix) || strings.ContainsAny(o.IndexPrefix, ` ,"*\/<>|?#:`) {
-		return nil, fmt.Errorf("index prefix %q: must be lower case without spaces or any of , \" * \\ / < > | ? # :", o.IndexPrefix)
+	const forbidden = ` ,"*\/<>|?#:`
+	if o.IndexPrefix != strings.ToLower(o.IndexPrefix) || strings.ContainsAny(o.IndexPrefix, forbidden) {
+		return nil, fmt.Errorf("index prefix %q: must be lower case and contain none of %q", o.IndexPrefix, forbidden)
 	}
 	if o.Location == nil {
 		o.Location = time.UTC

@@ -1,0 +1,69 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServe(t *testing.T) {
+	m := New("v1.2.3")
+	m.MessagesReceived.Inc()
+	m.MessagesDeleted.WithLabelValues("done").Inc()
+	m.Objects.WithLabelValues("done").Inc()
+	m.Records.WithLabelValues("indexed").Add(3)
+	m.BulkRequests.WithLabelValues("ok").Inc()
+	m.BulkDuration.Observe(0.02)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- m.Serve(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a }) }()
+	addr := <-addrc
+
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		return string(b)
+	}
+	if h := get("/healthz"); h != "ok\n" {
+		t.Errorf("/healthz: %q", h)
+	}
+	page := get("/metrics")
+	for _, want := range []string{
+		"logtide_messages_received_total 1",
+		`logtide_messages_deleted_total{reason="done"} 1`,
+		`logtide_objects_total{outcome="done"} 1`,
+		`logtide_records_total{outcome="indexed"} 3`,
+		`logtide_bulk_requests_total{outcome="ok"} 1`,
+		"logtide_bulk_request_duration_seconds_count 1",
+		`logtide_build_info{goversion="go`,
+		"logtide_messages_in_flight 0",
+		"go_goroutines",
+		"process_resident_memory_bytes",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server did not stop")
+	}
+}
