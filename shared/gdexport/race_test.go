@@ -1,0 +1,5 @@
+//go:build race
+
+package gdexport
+
+const raceEnabled = true

@@ -1,0 +1,104 @@
+// Package search is a minimal client of the search cluster's REST API for
+// the demo and the integration tests: refresh, count, fetch documents.
+package search
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Client talks to one cluster endpoint.
+type Client struct {
+	URL  string
+	HTTP *http.Client
+}
+
+// New returns a client for the cluster at url.
+func New(url string) *Client {
+	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// Do sends a request with an optional JSON body and decodes a JSON answer
+// into out (if not nil). Statuses other than 2xx are errors.
+func (c *Client) Do(ctx context.Context, method, path string, body any, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %.500s", method, path, resp.Status, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// Refresh makes everything written to the indices matching pattern searchable.
+func (c *Client) Refresh(ctx context.Context, pattern string) error {
+	return c.Do(ctx, http.MethodPost, "/"+pattern+"/_refresh?allow_no_indices=true", nil, nil)
+}
+
+// CountByIndex returns the number of documents of each index matching pattern.
+func (c *Client) CountByIndex(ctx context.Context, pattern string) (map[string]int, error) {
+	var rows []struct {
+		Index string `json:"index"`
+		Count string `json:"docs.count"`
+	}
+	if err := c.Do(ctx, http.MethodGet, "/_cat/indices/"+pattern+"?format=json&h=index,docs.count&expand_wildcards=open", nil, &rows); err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		var n int
+		fmt.Sscan(r.Count, &n)
+		out[r.Index] = n
+	}
+	return out, nil
+}
+
+// Hit is one document as stored.
+type Hit struct {
+	Index   string          `json:"_index"`
+	ID      string          `json:"_id"`
+	Version int64           `json:"_version"`
+	Source  json.RawMessage `json:"_source"`
+}
+
+// All returns every document of the indices matching pattern (up to 10,000).
+func (c *Client) All(ctx context.Context, pattern string) ([]Hit, error) {
+	var res struct {
+		Hits struct {
+			Hits []Hit `json:"hits"`
+		} `json:"hits"`
+	}
+	q := map[string]any{"size": 10000, "version": true, "query": map[string]any{"match_all": map[string]any{}}}
+	if err := c.Do(ctx, http.MethodPost, "/"+pattern+"/_search", q, &res); err != nil {
+		return nil, err
+	}
+	return res.Hits.Hits, nil
+}
