@@ -3,7 +3,7 @@ GO        ?= go
 BIN       := bin
 PKGS      := ./...
 
-.PHONY: all build test unit integration lint demo services-up services-down services-status clean
+.PHONY: all build test unit integration fuzz chaos lint demo services-up services-down services-status clean
 
 all: build
 
@@ -18,9 +18,22 @@ unit:
 integration: services-up
 	. testenv/env.sh && $(GO) test -race -count=1 -tags integration -timeout 20m $(PKGS)
 
-## test: everything: lint, unit and integration tests. Installs and starts what it needs.
+## fuzz: a short run of every fuzz target (FUZZTIME each).
+FUZZTIME ?= 10s
+fuzz:
+	FUZZTIME=$(FUZZTIME) testenv/fuzz.sh
+
+## chaos: worker processes killed and restarted, OpenSearch stopped and restarted,
+## on generated data; fails on any lost, duplicated or regressed finding.
+chaos: services-up
+	. testenv/env.sh && $(GO) test -count=1 -tags chaos -timeout 15m -v -run TestChaos ./testenv/chaos/
+
+## test: everything: lint, unit, integration, fuzz and chaos tests. Installs and
+## starts what it needs.
 test: lint services-up
 	. testenv/env.sh && $(GO) test -race -count=1 -tags integration -timeout 20m $(PKGS)
+	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory chaos
 
 lint:
 	testenv/lint.sh
