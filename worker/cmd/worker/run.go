@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/logtide/logtide/worker/internal/config"
+	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/metrics"
 	"github.com/logtide/logtide/worker/internal/pipeline"
 	"github.com/logtide/logtide/worker/internal/queue"
@@ -65,22 +66,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := installTemplate(ctx, log, snk, name, body); err != nil {
 			return err
 		}
+		name, body = deadletter.IndexTemplate(c.DeadLetterIndex)
+		if err := installTemplate(ctx, log, snk, name, body); err != nil {
+			return err
+		}
 	}
 
 	m := metrics.New(version)
 	p := pipeline.New(q, source.New(s3Client), snk, gd, pipeline.Options{
-		Concurrency:   c.Concurrency,
-		MaxLineBytes:  c.MaxLineBytes,
-		BulkMaxDocs:   c.BulkMaxDocs,
-		BulkMaxBytes:  c.BulkMaxBytes,
-		ExitWhenIdle:  c.ExitWhenIdle,
-		ShutdownGrace: c.ShutdownGrace,
-		Logger:        log,
-		Metrics:       m,
+		Concurrency:     c.Concurrency,
+		MaxLineBytes:    c.MaxLineBytes,
+		BulkMaxDocs:     c.BulkMaxDocs,
+		BulkMaxBytes:    c.BulkMaxBytes,
+		ExitWhenIdle:    c.ExitWhenIdle,
+		ShutdownGrace:   c.ShutdownGrace,
+		DeadLetterIndex: c.DeadLetterIndex,
+		Logger:          log,
+		Metrics:         m,
 	})
 
 	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.ESURLs),
-		"concurrency", c.Concurrency, "index_prefix", c.IndexPrefix, "index_time_zone", c.TimeZone)
+		"concurrency", c.Concurrency, "index_prefix", c.IndexPrefix, "dead_letter_index", c.DeadLetterIndex, "index_time_zone", c.TimeZone)
 
 	// The metrics server lives exactly as long as the pipeline.
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))

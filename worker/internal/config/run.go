@@ -16,6 +16,7 @@ type Run struct {
 	MetricsAddr     string
 	ExitWhenIdle    time.Duration
 	IndexPrefix     string
+	DeadLetterIndex string
 	TimeZone        string
 	InstallTemplate bool
 	WaitTime        time.Duration
@@ -36,6 +37,7 @@ func RunFlags(c *Run) *Flags {
 	f.String(&c.MetricsAddr, "metrics-addr", "LOGTIDE_METRICS_ADDR", ":9108", "address serving /metrics and /healthz; empty disables")
 	f.Duration(&c.ExitWhenIdle, "exit-when-idle", "LOGTIDE_EXIT_WHEN_IDLE", 0, "exit 0 once the queue has stayed empty this long (0: run until stopped)")
 	f.String(&c.IndexPrefix, "index-prefix", "LOGTIDE_INDEX_PREFIX", "guardduty", "index name prefix; findings go to <prefix>-YYYY-MM-DD of their createdAt")
+	f.String(&c.DeadLetterIndex, "dead-letter-index", "LOGTIDE_DEAD_LETTER_INDEX", "logtide-deadletter", "index keeping every record that cannot be indexed, with its object, line and reason")
 	f.String(&c.TimeZone, "index-time-zone", "LOGTIDE_INDEX_TIME_ZONE", "UTC", "IANA time zone choosing the date in the index name")
 	f.Bool(&c.InstallTemplate, "install-template", "LOGTIDE_INSTALL_TEMPLATE", true, "install the index template at start-up")
 	f.Duration(&c.WaitTime, "wait-time", "LOGTIDE_WAIT_TIME", 20*time.Second, "long-poll wait of one receive (at most 20s)")
@@ -64,6 +66,9 @@ func (c *Run) Validate() error {
 		if err == nil && p.User != nil {
 			errs = append(errs, fmt.Errorf("--es-url: credentials in the URL are not accepted"))
 		}
+	}
+	if c.DeadLetterIndex == "" || strings.HasPrefix(c.DeadLetterIndex, c.IndexPrefix+"-") || c.DeadLetterIndex != strings.ToLower(c.DeadLetterIndex) || strings.ContainsAny(c.DeadLetterIndex, ` ,"*\/<>|?#:`) {
+		errs = append(errs, fmt.Errorf("--dead-letter-index %q: want a lower-case index name outside the findings' %s-* indices", c.DeadLetterIndex, c.IndexPrefix))
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		errs = append(errs, fmt.Errorf("--concurrency %d: want 1..1000", c.Concurrency))

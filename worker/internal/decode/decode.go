@@ -20,7 +20,14 @@ const DefaultMaxLine = 4 << 20
 type LineError struct {
 	Line   int
 	Reason string
+	// Head is the start of the line (at most HeadBytes) and Size its full
+	// length, so the record can still be dead-lettered with a trace.
+	Head []byte
+	Size int
 }
+
+// HeadBytes is how much of an unreadable line a LineError keeps.
+const HeadBytes = 16 << 10
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
@@ -51,6 +58,7 @@ type Scanner struct {
 	maxLine int
 	line    int
 	buf     []byte
+	head    []byte
 }
 
 // NewScanner reads records from r; lines longer than maxLine bytes are reported
@@ -70,11 +78,17 @@ func (s *Scanner) Next() ([]byte, int, error) {
 	for {
 		s.buf = s.buf[:0]
 		tooLong := false
+		size := 0
 		for {
 			chunk, err := s.r.ReadSlice('\n')
+			size += len(chunk)
 			if !tooLong {
 				if len(s.buf)+len(chunk) > s.maxLine+2 { // room for "\r\n"
 					tooLong = true
+					s.head = append(s.head[:0], s.buf[:min(len(s.buf), HeadBytes)]...)
+					if n := HeadBytes - len(s.head); n > 0 {
+						s.head = append(s.head, chunk[:min(len(chunk), n)]...)
+					}
 					s.buf = s.buf[:0]
 				} else {
 					s.buf = append(s.buf, chunk...)
@@ -96,15 +110,24 @@ func (s *Scanner) Next() ([]byte, int, error) {
 		}
 		s.line++
 		if tooLong {
-			return nil, s.line, &LineError{Line: s.line, Reason: fmt.Sprintf("longer than %d bytes", s.maxLine)}
+			return nil, s.line, s.tooLong(s.head, size)
 		}
 		rec := bytes.TrimSpace(s.buf)
 		if len(rec) == 0 {
 			continue
 		}
 		if len(rec) > s.maxLine {
-			return nil, s.line, &LineError{Line: s.line, Reason: fmt.Sprintf("longer than %d bytes", s.maxLine)}
+			return nil, s.line, s.tooLong(rec[:min(len(rec), HeadBytes)], len(rec))
 		}
 		return rec, s.line, nil
+	}
+}
+
+func (s *Scanner) tooLong(head []byte, size int) *LineError {
+	return &LineError{
+		Line:   s.line,
+		Reason: fmt.Sprintf("longer than %d bytes", s.maxLine),
+		Head:   append([]byte(nil), head...),
+		Size:   size,
 	}
 }

@@ -148,3 +148,23 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+func TestLineErrorKeepsHead(t *testing.T) {
+	line := strings.Repeat("z", 300<<10) // spans many 64 KiB reads
+	in, _ := Open(bytes.NewReader(gz("{\"a\":1}\n" + line + "\n{\"b\":2}\n")))
+	s := NewScanner(in, 100<<10)
+	if _, _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_, n, err := s.Next()
+	var le *LineError
+	if !errors.As(err, &le) || n != 2 {
+		t.Fatalf("got %v at %d", err, n)
+	}
+	if len(le.Head) != HeadBytes || string(le.Head) != line[:HeadBytes] || le.Size != len(line)+1 {
+		t.Errorf("head %d bytes, size %d", len(le.Head), le.Size)
+	}
+	if b, n, err := s.Next(); err != nil || n != 3 || string(b) != `{"b":2}` {
+		t.Errorf("after the long line: %q %d %v", b, n, err)
+	}
+}

@@ -29,7 +29,7 @@ type Metrics struct {
 
 	Objects      *prometheus.CounterVec // outcome: done, failed
 	ObjectBytes  prometheus.Counter
-	Records      *prometheus.CounterVec // outcome: read, indexed, stale, failed
+	Records      *prometheus.CounterVec // outcome: read, indexed, stale, dead_lettered
 	BulkRequests *prometheus.CounterVec // outcome: ok, error
 	BulkDuration prometheus.Histogram
 	BulkItems    *prometheus.CounterVec // outcome: written, stale, retry, rejected
@@ -51,7 +51,7 @@ func New(version string) *Metrics {
 		MessagesInFlight:     prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "messages_in_flight", Help: "SQS messages being processed."}),
 		Objects:              prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "objects_total", Help: "S3 objects processed, by outcome."}, []string{"outcome"}),
 		ObjectBytes:          prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "object_bytes_read_total", Help: "Bytes read from S3 objects, as stored (compressed)."}),
-		Records:              prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "records_total", Help: "Records by stage: read from objects, indexed, stale (a newer copy was already indexed), failed."}, []string{"outcome"}),
+		Records:              prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "records_total", Help: "Records read from objects, and their outcomes: indexed, stale (this or a newer version was already indexed), dead_lettered."}, []string{"outcome"}),
 		BulkRequests:         prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_requests_total", Help: "Bulk requests sent, by outcome."}, []string{"outcome"}),
 		BulkDuration:         prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "bulk_request_duration_seconds", Help: "Duration of bulk requests.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		BulkItems:            prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_items_total", Help: "Bulk items by outcome."}, []string{"outcome"}),

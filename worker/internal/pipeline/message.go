@@ -64,7 +64,7 @@ func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duratio
 		defer hb.Done()
 		p.heartbeat(hbCtx, log, m, vis)
 	}()
-	err = p.objects(ctx, log, note.Objects)
+	err = p.objects(ctx, log, m.ID, note.Objects)
 	stopHeartbeat()
 	hb.Wait()
 
@@ -82,9 +82,9 @@ func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duratio
 	}
 }
 
-func (p *Pipeline) objects(ctx context.Context, log *slog.Logger, objs []s3event.Object) error {
+func (p *Pipeline) objects(ctx context.Context, log *slog.Logger, messageID string, objs []s3event.Object) error {
 	for _, o := range objs {
-		if err := p.object(ctx, log, o); err != nil {
+		if err := p.object(ctx, log, objectRef{Object: o, messageID: messageID}); err != nil {
 			return err
 		}
 	}

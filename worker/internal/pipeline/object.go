@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -9,39 +11,53 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/decode"
 	"github.com/logtide/logtide/worker/internal/s3event"
 	"github.com/logtide/logtide/worker/internal/sink"
-	"github.com/logtide/logtide/worker/internal/transform"
 )
 
-// tally is one object's record accounting.
+// tally is one object's record accounting. An object is done only when it
+// balances: read == indexed + stale + deadLettered.
 type tally struct {
-	read, indexed, stale int
-	bytes                int64
+	read, indexed, stale, deadLettered int
+	bytes                              int64
+}
+
+func (t *tally) balanced() bool { return t.read == t.indexed+t.stale+t.deadLettered }
+
+// objectRef names the object being processed, for dead-letter documents.
+type objectRef struct {
+	s3event.Object
+	messageID string
 }
 
 // object streams one object into the sink. It returns nil only when every
-// record of the object is indexed (or already present at a newer version).
-func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o s3event.Object) error {
+// record of the object is accounted for: indexed, already present at a newer
+// version, or dead-lettered with its reason.
+func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) error {
 	start := time.Now()
 	log = log.With("bucket", o.Bucket, "key", o.Key)
 	var t tally
 	err := p.stream(ctx, o, &t)
+	if err == nil && !t.balanced() {
+		err = retryable("unbalanced", fmt.Errorf("s3://%s/%s: %d records read but %d indexed, %d stale, %d dead-lettered", o.Bucket, o.Key, t.read, t.indexed, t.stale, t.deadLettered))
+	}
 	p.m.ObjectBytes.Add(float64(t.bytes))
 	p.m.Records.WithLabelValues("read").Add(float64(t.read))
+	attrs := []any{"records_read", t.read, "records_indexed", t.indexed, "records_stale", t.stale,
+		"records_dead_lettered", t.deadLettered, "balanced", err == nil && t.balanced()}
 	if err != nil {
 		p.m.Objects.WithLabelValues("failed").Inc()
-		log.Error("object failed", "records_read", t.read, "records_indexed", t.indexed, "records_stale", t.stale, "err", err)
+		log.Error("object failed", append(attrs, "err", err)...)
 		return err
 	}
 	p.m.Objects.WithLabelValues("done").Inc()
-	log.Info("object done", "records_read", t.read, "records_indexed", t.indexed, "records_stale", t.stale,
-		"bytes", t.bytes, "duration", time.Since(start).Round(time.Millisecond))
+	log.Info("object done", append(attrs, "bytes", t.bytes, "duration", time.Since(start).Round(time.Millisecond))...)
 	return nil
 }
 
-func (p *Pipeline) stream(ctx context.Context, o s3event.Object, t *tally) error {
+func (p *Pipeline) stream(ctx context.Context, o objectRef, t *tally) error {
 	body, err := p.src.Open(ctx, o.Bucket, o.Key, o.VersionID)
 	if err != nil {
 		return classifyOpen(err)
@@ -50,7 +66,7 @@ func (p *Pipeline) stream(ctx context.Context, o s3event.Object, t *tally) error
 	counted := &countingReader{r: body, n: &t.bytes}
 	in, err := decode.Open(counted)
 	if err != nil {
-		return permanent("bad_object", fmt.Errorf("s3://%s/%s: %w", o.Bucket, o.Key, err))
+		return classifyRead(ctx, o, 0, err)
 	}
 	sc := decode.NewScanner(in, p.o.MaxLineBytes)
 	b := batch{}
@@ -62,23 +78,19 @@ func (p *Pipeline) stream(ctx context.Context, o s3event.Object, t *tally) error
 		var le *decode.LineError
 		if errors.As(err, &le) {
 			t.read++
-			p.m.Records.WithLabelValues("failed").Inc()
-			return permanent("bad_record", fmt.Errorf("s3://%s/%s: %w", o.Bucket, o.Key, le))
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			b.add(p.deadLetter(o, deadletter.Record{Line: line, Stage: deadletter.StageDecode, Reason: le.Reason, Raw: le.Head, RawBytes: le.Size}))
+		} else if err != nil {
+			return classifyRead(ctx, o, line, err)
+		} else {
+			t.read++
+			doc, err := p.tr.Transform(rec)
+			if err != nil {
+				b.add(p.deadLetter(o, deadletter.Record{Line: line, Stage: deadletter.StageTransform, Reason: err.Error(), Raw: rec}))
+			} else {
+				b.add(entry{item: sink.Item{Index: doc.Index, ID: doc.ID, Version: doc.Version, Body: doc.Body}, line: line})
 			}
-			return retryable("object_read", fmt.Errorf("s3://%s/%s: reading after line %d: %w", o.Bucket, o.Key, line, err))
 		}
-		t.read++
-		doc, err := p.tr.Transform(rec)
-		if err != nil {
-			p.m.Records.WithLabelValues("failed").Inc()
-			return permanent("bad_record", fmt.Errorf("s3://%s/%s: line %d: %w", o.Bucket, o.Key, line, err))
-		}
-		b.add(doc, line)
-		if len(b.items) >= p.o.BulkMaxDocs || b.bytes >= p.o.BulkMaxBytes {
+		if len(b.entries) >= p.o.BulkMaxDocs || b.bytes >= p.o.BulkMaxBytes {
 			if err := p.flush(ctx, o, &b, t); err != nil {
 				return err
 			}
@@ -87,31 +99,61 @@ func (p *Pipeline) stream(ctx context.Context, o s3event.Object, t *tally) error
 	return p.flush(ctx, o, &b, t)
 }
 
-// batch is a bulk request in the making, with the line each item came from.
+// classifyRead sorts stream failures: a corrupt gzip stream will never read
+// better; a cut connection may.
+func classifyRead(ctx context.Context, o objectRef, line int, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	wrapped := fmt.Errorf("s3://%s/%s: reading after line %d: %w", o.Bucket, o.Key, line, err)
+	var corrupt flate.CorruptInputError
+	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt) {
+		return permanent("corrupt_object", wrapped)
+	}
+	return retryable("object_read", wrapped)
+}
+
+// deadLetter turns a failed record into a write to the dead-letter index.
+func (p *Pipeline) deadLetter(o objectRef, r deadletter.Record) entry {
+	r.Bucket, r.Key, r.VersionID, r.MessageID = o.Bucket, o.Key, o.VersionID, o.messageID
+	return entry{
+		item:       sink.Item{Index: p.o.DeadLetterIndex, ID: r.ID(), Body: r.Body(time.Now())},
+		line:       r.Line,
+		deadLetter: true,
+	}
+}
+
+// entry is one document of a bulk request and where it came from.
+type entry struct {
+	item       sink.Item
+	line       int
+	deadLetter bool // a dead-letter document, not the record itself
+}
+
+// batch is a bulk request in the making.
 type batch struct {
-	items []sink.Item
-	lines []int
-	bytes int
+	entries []entry
+	bytes   int
 }
 
-func (b *batch) add(d transform.Document, line int) {
-	b.items = append(b.items, sink.Item{Index: d.Index, ID: d.ID, Version: d.Version, Body: d.Body})
-	b.lines = append(b.lines, line)
-	b.bytes += len(d.Body) + len(d.ID) + len(d.Index) + 64
-}
-
-func (b *batch) reset() {
-	b.items, b.lines, b.bytes = b.items[:0], b.lines[:0], 0
+func (b *batch) add(e entry) {
+	b.entries = append(b.entries, e)
+	b.bytes += len(e.item.Body) + len(e.item.ID) + len(e.item.Index) + 64
 }
 
 // flush writes the batch. Items that fail with a retryable status are sent
-// again, alone, with exponential backoff and jitter; a rejected item fails the
-// object with its line and the cluster's reason.
-func (p *Pipeline) flush(ctx context.Context, o s3event.Object, b *batch, t *tally) error {
-	defer b.reset()
-	items, lines := b.items, b.lines
-	var rejected error
-	for attempt := 1; len(items) > 0; attempt++ {
+// again, alone, with exponential backoff and jitter; a document the cluster
+// rejects is replaced by its dead-letter document. Only a dead-letter document
+// that cannot be written fails the object.
+func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) error {
+	pending := b.entries
+	b.entries, b.bytes = nil, 0
+	items := make([]sink.Item, 0, len(pending))
+	for attempt := 1; len(pending) > 0; attempt++ {
+		items = items[:0]
+		for _, e := range pending {
+			items = append(items, e.item)
+		}
 		start := time.Now()
 		res, err := p.snk.Bulk(ctx, items)
 		p.m.BulkDuration.Observe(time.Since(start).Seconds())
@@ -130,41 +172,48 @@ func (p *Pipeline) flush(ctx context.Context, o s3event.Object, b *batch, t *tal
 			continue
 		}
 		p.m.BulkRequests.WithLabelValues("ok").Inc()
-		var retryItems []sink.Item
-		var retryLines []int
+		var again []entry
 		var lastReason string
 		for i, r := range res {
+			e := pending[i]
 			p.m.BulkItems.WithLabelValues(r.Outcome.String()).Inc()
-			switch r.Outcome {
-			case sink.Written:
+			switch {
+			case r.Outcome == sink.Retry:
+				again = append(again, e)
+				lastReason = r.Reason
+			case e.deadLetter && (r.Outcome == sink.Written || r.Outcome == sink.Stale):
+				t.deadLettered++
+				p.m.Records.WithLabelValues("dead_lettered").Inc()
+			case e.deadLetter:
+				return permanent("dead_letter_rejected", fmt.Errorf("s3://%s/%s: line %d: the dead-letter index %s refused the record (status %d): %s", o.Bucket, o.Key, e.line, p.o.DeadLetterIndex, r.Status, r.Reason))
+			case r.Outcome == sink.Written:
 				t.indexed++
 				p.m.Records.WithLabelValues("indexed").Inc()
-			case sink.Stale:
+			case r.Outcome == sink.Stale:
 				t.stale++
 				p.m.Records.WithLabelValues("stale").Inc()
-			case sink.Retry:
-				retryItems = append(retryItems, items[i])
-				retryLines = append(retryLines, lines[i])
-				lastReason = r.Reason
-			case sink.Rejected:
-				p.m.Records.WithLabelValues("failed").Inc()
-				if rejected == nil {
-					rejected = permanent("record_rejected", fmt.Errorf("s3://%s/%s: line %d: rejected by the cluster (status %d): %s", o.Bucket, o.Key, lines[i], r.Status, r.Reason))
-				}
+			default: // rejected: keep it, with the cluster's reason, in the dead-letter index
+				again = append(again, p.deadLetter(o, deadletter.Record{
+					Line: e.line, Stage: deadletter.StageIndex, Reason: r.Reason, Status: r.Status,
+					Raw: e.item.Body, TargetIndex: e.item.Index, TargetID: e.item.ID,
+				}))
 			}
 		}
-		items, lines = retryItems, retryLines
-		if len(items) == 0 {
+		pending = again
+		if len(pending) == 0 {
 			break
 		}
+		if lastReason == "" {
+			continue // only new dead-letter documents: send them at once
+		}
 		if attempt >= p.o.BulkAttempts {
-			return retryable("bulk_throttled", fmt.Errorf("s3://%s/%s: %d items still failing after %d attempts, e.g. line %d: %s", o.Bucket, o.Key, len(items), attempt, lines[0], lastReason))
+			return retryable("bulk_throttled", fmt.Errorf("s3://%s/%s: %d items still failing after %d attempts: %s", o.Bucket, o.Key, len(pending), attempt, lastReason))
 		}
 		if !sleep(ctx, backoff(p.o.RetryBase, p.o.RetryMax, attempt)) {
 			return ctx.Err()
 		}
 	}
-	return rejected
+	return nil
 }
 
 type countingReader struct {

@@ -65,6 +65,9 @@ type Options struct {
 	// ShutdownGrace is how long in-flight messages may run on after the
 	// context is cancelled (default 20 s, below ECS's 30 s stop timeout).
 	ShutdownGrace time.Duration
+	// DeadLetterIndex receives the records that cannot be indexed (default
+	// "logtide-deadletter").
+	DeadLetterIndex string
 	// VisibilityTimeout overrides the queue's own; zero asks the queue.
 	VisibilityTimeout time.Duration
 
@@ -91,6 +94,9 @@ func (o *Options) defaults() {
 	defd(&o.RetryBase, 200*time.Millisecond)
 	defd(&o.RetryMax, 10*time.Second)
 	defd(&o.ShutdownGrace, 20*time.Second)
+	if o.DeadLetterIndex == "" {
+		o.DeadLetterIndex = "logtide-deadletter"
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

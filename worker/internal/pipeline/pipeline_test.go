@@ -185,17 +185,16 @@ func TestFates(t *testing.T) {
 	m := p.m
 	for name, got := range map[string]float64{
 		"received 7":         testutil.ToFloat64(m.MessagesReceived) - 7,
-		"deleted done 1":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("done")) - 1,
+		"deleted done 2":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("done")) - 2,
 		"deleted test 1":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("test_event")) - 1,
 		"returned 1":         testutil.ToFloat64(m.MessagesReturned.WithLabelValues("retryable")) - 1,
 		"left unparsable 1":  testutil.ToFloat64(m.MessagesLeft.WithLabelValues("unparsable_body")) - 1,
 		"left unavailable 2": testutil.ToFloat64(m.MessagesLeft.WithLabelValues("object_unavailable")) - 2,
-		"left bad record 1":  testutil.ToFloat64(m.MessagesLeft.WithLabelValues("bad_record")) - 1,
 		"records read 7":     testutil.ToFloat64(m.Records.WithLabelValues("read")) - 7, // a 2 + b 1 + bad 2 + a again 2
-		"records indexed 5":  testutil.ToFloat64(m.Records.WithLabelValues("indexed")) - 5,
-		"records failed 1":   testutil.ToFloat64(m.Records.WithLabelValues("failed")) - 1,
-		"objects done 3":     testutil.ToFloat64(m.Objects.WithLabelValues("done")) - 3,
-		"objects failed 4":   testutil.ToFloat64(m.Objects.WithLabelValues("failed")) - 4,
+		"records indexed 6":  testutil.ToFloat64(m.Records.WithLabelValues("indexed")) - 6,
+		"records dead 1":     testutil.ToFloat64(m.Records.WithLabelValues("dead_lettered")) - 1,
+		"objects done 4":     testutil.ToFloat64(m.Objects.WithLabelValues("done")) - 4,
+		"objects failed 3":   testutil.ToFloat64(m.Objects.WithLabelValues("failed")) - 3,
 		"in flight 0":        testutil.ToFloat64(m.MessagesInFlight),
 	} {
 		if got != 0 {
@@ -204,15 +203,30 @@ func TestFates(t *testing.T) {
 	}
 
 	deleted := strings.Join(slices.Sorted(slices.Values(q.deleted)), ",")
-	if deleted != "test-event,two-objects" {
+	if deleted != "bad-record,test-event,two-objects" {
 		t.Errorf("deleted %s", deleted)
 	}
 	// Only the retryable failure is returned, and not hot.
 	if len(q.visibility) != 1 || !strings.HasPrefix(q.visibility[0], "flaky=") || q.visibility[0] == "flaky=0s" {
 		t.Errorf("visibility changes %v", q.visibility)
 	}
-	if len(snk.docs) != 3 { // 1, 2, 3; bad.jsonl.gz stops at its bad line
-		t.Errorf("indexed %d documents", len(snk.docs))
+	var findings, dead []string
+	for _, it := range snk.docs {
+		if it.Index == "logtide-deadletter" {
+			dead = append(dead, string(it.Body))
+		} else {
+			findings = append(findings, it.ID)
+		}
+	}
+	if len(findings) != 4 || len(dead) != 1 {
+		t.Errorf("indexed %v, dead-lettered %v", findings, dead)
+	}
+	if len(dead) == 1 {
+		for _, want := range []string{`"key":"bad.jsonl.gz"`, `"line":2`, `"stage":"transform"`, `"raw":"{not json"`, `"message_id":"bad-record"`} {
+			if !strings.Contains(dead[0], want) {
+				t.Errorf("dead-letter document %s lacks %s", dead[0], want)
+			}
+		}
 	}
 }
 
@@ -234,21 +248,66 @@ func TestRetriesOnlyFailedItems(t *testing.T) {
 	}
 }
 
-func TestRejectedItemKeepsMessage(t *testing.T) {
+func TestRejectedItemIsDeadLettered(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
 	src := fakeSource{"k": gzLines(finding("1", 1), finding("2", 1))}
 	snk := &fakeSink{answer: func(_ int, it sink.Item) sink.Outcome {
-		if strings.HasSuffix(it.ID, "/1") {
+		if it.Index != "logtide-deadletter" && strings.HasSuffix(it.ID, "/1") {
+			return sink.Rejected
+		}
+		return sink.Written
+	}}
+	p := newTestPipeline(t, q, src, snk, Options{})
+	runUntilIdle(t, p)
+	if fmt.Sprint(q.deleted) != "[m]" {
+		t.Fatalf("deleted %v: a record kept in the dead-letter index is accounted for", q.deleted)
+	}
+	var dead sink.Item
+	for _, it := range snk.docs {
+		if it.Index == "logtide-deadletter" {
+			dead = it
+		}
+	}
+	for _, want := range []string{`"line":1`, `"stage":"index"`, `"status":400`, `"target_id":"arn:aws:guardduty:us-east-1:1:detector/d/finding/1"`, `\"arn\":`} {
+		if !strings.Contains(string(dead.Body), want) {
+			t.Errorf("dead-letter document %s lacks %s", dead.Body, want)
+		}
+	}
+	if dead.Version != 0 {
+		t.Errorf("dead-letter documents are not versioned, got %d", dead.Version)
+	}
+	if n := testutil.ToFloat64(p.m.Records.WithLabelValues("dead_lettered")); n != 1 {
+		t.Errorf("dead_lettered %v", n)
+	}
+}
+
+func TestDeadLetterRefusedKeepsMessage(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1), "{not json")}
+	snk := &fakeSink{answer: func(_ int, it sink.Item) sink.Outcome {
+		if it.Index == "logtide-deadletter" {
 			return sink.Rejected
 		}
 		return sink.Written
 	}}
 	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{}))
 	if len(q.deleted) != 0 || len(q.visibility) != 0 {
-		t.Errorf("deleted %v, visibility %v: a rejected record must leave the message for redrive", q.deleted, q.visibility)
+		t.Errorf("deleted %v, visibility %v: a record neither indexed nor dead-lettered must keep the message", q.deleted, q.visibility)
 	}
-	if len(snk.docs) != 1 {
-		t.Errorf("the accepted record was not written: %v", snk.docs)
+}
+
+func TestLongLineIsDeadLettered(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1), `{"x":"`+strings.Repeat("a", 5000)+`"}`, finding("2", 1))}
+	snk := &fakeSink{}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{MaxLineBytes: 2048}))
+	if fmt.Sprint(q.deleted) != "[m]" || len(snk.docs) != 3 {
+		t.Fatalf("deleted %v, %d documents", q.deleted, len(snk.docs))
+	}
+	for _, it := range snk.docs {
+		if it.Index == "logtide-deadletter" && !strings.Contains(string(it.Body), `"stage":"decode"`) {
+			t.Errorf("dead-letter document %s", it.Body)
+		}
 	}
 }
 

@@ -53,7 +53,8 @@ type Item struct {
 	Index string
 	ID    string
 	// Version is an external version: the cluster keeps the document with the
-	// highest version, so an older copy delivered late never replaces a newer one.
+	// highest version, so an older copy delivered late never replaces a newer
+	// one. Zero means no versioning: the last write wins.
 	Version int64
 	Body    []byte
 }
@@ -123,12 +124,11 @@ func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
 	}
 	svc := s.client.Bulk()
 	for _, it := range items {
-		svc.Add(elastic.NewBulkIndexRequest().
-			Index(it.Index).
-			Id(it.ID).
-			Version(it.Version).
-			VersionType("external_gte").
-			Doc(json.RawMessage(it.Body)))
+		r := elastic.NewBulkIndexRequest().Index(it.Index).Id(it.ID).Doc(json.RawMessage(it.Body))
+		if it.Version > 0 {
+			r.Version(it.Version).VersionType("external_gte")
+		}
+		svc.Add(r)
 	}
 	resp, err := svc.Do(ctx)
 	if err != nil {
