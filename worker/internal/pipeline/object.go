@@ -149,6 +149,18 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 	pending := b.entries
 	b.entries, b.bytes = nil, 0
 	items := make([]sink.Item, 0, len(pending))
+	holding := false
+	hold := func() {
+		if !holding {
+			holding = true
+			p.intake.enter()
+		}
+	}
+	defer func() {
+		if holding {
+			p.intake.leave()
+		}
+	}()
 	for attempt := 1; len(pending) > 0; attempt++ {
 		items = items[:0]
 		for _, e := range pending {
@@ -166,6 +178,7 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 			if attempt >= p.o.BulkAttempts || ctx.Err() != nil {
 				return retryable("bulk_unavailable", fmt.Errorf("s3://%s/%s: %d attempts: %w", o.Bucket, o.Key, attempt, err))
 			}
+			hold()
 			if !sleep(ctx, backoff(p.o.RetryBase, p.o.RetryMax, attempt)) {
 				return ctx.Err()
 			}
@@ -200,15 +213,13 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 			}
 		}
 		pending = again
-		if len(pending) == 0 {
-			break
-		}
 		if lastReason == "" {
-			continue // only new dead-letter documents: send them at once
+			continue // done, or only new dead-letter documents to send at once
 		}
 		if attempt >= p.o.BulkAttempts {
 			return retryable("bulk_throttled", fmt.Errorf("s3://%s/%s: %d items still failing after %d attempts: %s", o.Bucket, o.Key, len(pending), attempt, lastReason))
 		}
+		hold()
 		if !sleep(ctx, backoff(p.o.RetryBase, p.o.RetryMax, attempt)) {
 			return ctx.Err()
 		}

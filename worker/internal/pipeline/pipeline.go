@@ -54,10 +54,11 @@ type Options struct {
 	BulkMaxDocs  int
 	BulkMaxBytes int
 	// BulkAttempts is how many times a bulk request with retryable failures is
-	// sent before the message is returned to the queue (default 6).
+	// sent before the message is returned to the queue (default 12: with the
+	// default delays, several minutes of cluster outage or throttling).
 	BulkAttempts int
 	// RetryBase is the first retry delay; it doubles up to RetryMax, with
-	// jitter (defaults 200 ms and 10 s).
+	// jitter (defaults 200 ms and 30 s).
 	RetryBase, RetryMax time.Duration
 	// ExitWhenIdle, when positive, ends Run once no message has been seen for
 	// that long, nothing is in flight and the queue reports itself empty.
@@ -90,9 +91,9 @@ func (o *Options) defaults() {
 	def(&o.MaxLineBytes, 4<<20)
 	def(&o.BulkMaxDocs, 1000)
 	def(&o.BulkMaxBytes, 5<<20)
-	def(&o.BulkAttempts, 6)
+	def(&o.BulkAttempts, 12)
 	defd(&o.RetryBase, 200*time.Millisecond)
-	defd(&o.RetryMax, 10*time.Second)
+	defd(&o.RetryMax, 30*time.Second)
 	defd(&o.ShutdownGrace, 20*time.Second)
 	if o.DeadLetterIndex == "" {
 		o.DeadLetterIndex = "logtide-deadletter"
@@ -114,6 +115,8 @@ type Pipeline struct {
 	o   Options
 	log *slog.Logger
 	m   *metrics.Metrics
+	// intake pauses receiving while the cluster pushes back.
+	intake gate
 }
 
 // New assembles a pipeline.
@@ -176,6 +179,9 @@ func (p *Pipeline) receive(ctx context.Context, slots chan struct{}, start func(
 	lastBusy := time.Now()
 	failures := 0
 	for {
+		if p.intake.wait(ctx) {
+			lastBusy = time.Now()
+		}
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():

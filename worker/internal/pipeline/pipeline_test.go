@@ -138,7 +138,7 @@ func note(keys ...string) []byte {
 	return []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
 }
 
-func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, snk *fakeSink, o Options) *Pipeline {
+func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, snk Sink, o Options) *Pipeline {
 	t.Helper()
 	tr, err := transform.NewGuardDuty(transform.GuardDutyOptions{})
 	if err != nil {
