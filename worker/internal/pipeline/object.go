@@ -38,6 +38,8 @@ type objectRef struct {
 func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) error {
 	start := time.Now()
 	log = log.With("bucket", o.Bucket, "key", o.Key)
+	p.m.ObjectsInFlight.Inc()
+	defer p.m.ObjectsInFlight.Dec()
 	var t tally
 	err := p.stream(ctx, o, &t)
 	if err == nil && !t.balanced() {
@@ -53,6 +55,9 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 		return err
 	}
 	p.m.Objects.WithLabelValues("done").Inc()
+	if !o.EventTime.IsZero() {
+		p.m.Lag.Observe(time.Since(o.EventTime).Seconds())
+	}
 	log.Info("object done", append(attrs, "bytes", t.bytes, "duration", time.Since(start).Round(time.Millisecond))...)
 	return nil
 }
@@ -190,6 +195,9 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 		for i, r := range res {
 			e := pending[i]
 			p.m.BulkItems.WithLabelValues(r.Outcome.String()).Inc()
+			if r.Outcome == sink.Retry || r.Outcome == sink.Rejected {
+				p.m.BulkItemFailures.WithLabelValues(failureReason(r)).Inc()
+			}
 			switch {
 			case r.Outcome == sink.Retry:
 				again = append(again, e)
@@ -263,4 +271,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// failureReason is a low-cardinality label for a failed item: the cluster's
+// error type, or its status.
+func failureReason(r sink.Result) string {
+	if r.ErrorType != "" {
+		return r.ErrorType
+	}
+	return fmt.Sprintf("status_%d", r.Status)
 }

@@ -69,6 +69,9 @@ type Options struct {
 	// DeadLetterIndex receives the records that cannot be indexed (default
 	// "logtide-deadletter").
 	DeadLetterIndex string
+	// QueuePollInterval is how often the queue's depth is read for the
+	// queue_messages gauge (default 30 s; negative disables).
+	QueuePollInterval time.Duration
 	// VisibilityTimeout overrides the queue's own; zero asks the queue.
 	VisibilityTimeout time.Duration
 
@@ -95,6 +98,9 @@ func (o *Options) defaults() {
 	defd(&o.RetryBase, 200*time.Millisecond)
 	defd(&o.RetryMax, 30*time.Second)
 	defd(&o.ShutdownGrace, 20*time.Second)
+	if o.QueuePollInterval == 0 {
+		o.QueuePollInterval = 30 * time.Second
+	}
 	if o.DeadLetterIndex == "" {
 		o.DeadLetterIndex = "logtide-deadletter"
 	}
@@ -162,6 +168,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	// message's fate is settled.
 	slots := make(chan struct{}, p.o.Concurrency)
 	var g errgroup.Group
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	if p.o.QueuePollInterval > 0 {
+		g.Go(func() error {
+			p.pollDepth(pollCtx)
+			return nil
+		})
+	}
 	p.receive(ctx, slots, func(m queue.Message) {
 		g.Go(func() error {
 			defer func() { <-slots }()
@@ -169,6 +183,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil
 		})
 	})
+	stopPoll()
 	return g.Wait()
 }
 
@@ -230,6 +245,34 @@ func (p *Pipeline) receive(ctx context.Context, slots chan struct{}, start func(
 				p.log.Info("queue idle; stopping", "idle_for", time.Since(lastBusy).Round(time.Second))
 				return
 			}
+		}
+	}
+}
+
+// pollDepth publishes the queue's depth until ctx is done, so dashboards and
+// alerts see the backlog from the workers' own metrics.
+func (p *Pipeline) pollDepth(ctx context.Context) {
+	t := time.NewTicker(p.o.QueuePollInterval)
+	defer t.Stop()
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, d, err := p.q.Attributes(cctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.m.QueuePollFailures.Inc()
+			p.log.Warn("reading the queue's depth failed", "err", err)
+		} else {
+			p.m.QueueMessages.WithLabelValues("visible").Set(float64(d.Visible))
+			p.m.QueueMessages.WithLabelValues("in_flight").Set(float64(d.InFlight))
+			p.m.QueueMessages.WithLabelValues("delayed").Set(float64(d.Delayed))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -279,6 +279,9 @@ func TestRejectedItemIsDeadLettered(t *testing.T) {
 	if n := testutil.ToFloat64(p.m.Records.WithLabelValues("dead_lettered")); n != 1 {
 		t.Errorf("dead_lettered %v", n)
 	}
+	if n := testutil.ToFloat64(p.m.BulkItemFailures.WithLabelValues("status_400")); n != 1 {
+		t.Errorf("bulk_item_failures_total{reason=status_400} %v", n)
+	}
 }
 
 func TestDeadLetterRefusedKeepsMessage(t *testing.T) {

@@ -97,6 +97,9 @@ type Result struct {
 	Status  int
 	// Reason is the cluster's error type and reason when the item failed.
 	Reason string
+	// ErrorType is the cluster's error type alone, e.g.
+	// mapper_parsing_exception.
+	ErrorType string
 }
 
 // RequestError is a failure of a whole bulk request. Retryable tells whether
@@ -155,6 +158,7 @@ func classifyItem(r *elastic.BulkResponseItem) Result {
 	res := Result{Status: r.Status}
 	if r.Error != nil {
 		res.Reason = r.Error.Type + ": " + r.Error.Reason
+		res.ErrorType = r.Error.Type
 	}
 	switch {
 	case r.Status >= 200 && r.Status < 300 && r.Error == nil:
