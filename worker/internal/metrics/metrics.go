@@ -39,6 +39,7 @@ type Metrics struct {
 	ObjectsInFlight   prometheus.Gauge
 	BulkItemFailures  *prometheus.CounterVec // reason: the cluster's error type
 	Lag               prometheus.Histogram
+	MessageAge        prometheus.Histogram
 	QueueMessages     *prometheus.GaugeVec // state: visible, in_flight, delayed
 	QueuePollFailures prometheus.Counter
 }
@@ -65,12 +66,13 @@ func New(version string) *Metrics {
 		ObjectsInFlight:      prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "objects_in_flight", Help: "S3 objects being read and indexed."}),
 		BulkItemFailures:     prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_item_failures_total", Help: "Bulk items that failed, by the cluster's error type (e.g. es_rejected_execution_exception, mapper_parsing_exception)."}, []string{"reason"}),
 		Lag:                  prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "lag_seconds", Help: "Time from the S3 event to the end of indexing its object.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)}),
+		MessageAge:           prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "message_age_seconds", Help: "Age of SQS messages when received (now minus SentTimestamp): how long work waited in the queue.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)}),
 		QueueMessages:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "queue_messages", Help: "Messages in the SQS queue by state, as last polled from its attributes (approximate)."}, []string{"state"}),
 		QueuePollFailures:    prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "queue_poll_failures_total", Help: "Failed polls of the queue's attributes."}),
 	}
 	for _, c := range []prometheus.Collector{m.MessagesReceived, m.MessagesDeleted, m.MessagesReturned, m.MessagesLeft, m.MessagesInFlight,
 		m.Objects, m.ObjectBytes, m.Records, m.BulkRequests, m.BulkDuration, m.BulkItems, m.VisibilityExtensions,
-		m.ObjectsInFlight, m.BulkItemFailures, m.Lag, m.QueueMessages, m.QueuePollFailures,
+		m.ObjectsInFlight, m.BulkItemFailures, m.Lag, m.MessageAge, m.QueueMessages, m.QueuePollFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}

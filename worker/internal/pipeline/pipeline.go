@@ -231,6 +231,9 @@ func (p *Pipeline) receive(ctx context.Context, slots chan struct{}, start func(
 		failures = 0
 		for _, m := range msgs {
 			p.m.MessagesReceived.Inc()
+			if !m.SentAt.IsZero() {
+				p.m.MessageAge.Observe(max(0, time.Since(m.SentAt).Seconds()))
+			}
 			start(m)
 		}
 		if len(msgs) > 0 || len(slots) > 0 {
