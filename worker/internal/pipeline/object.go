@@ -156,6 +156,7 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 	items := make([]sink.Item, 0, len(pending))
 	holding := false
 	hold := func() {
+		p.intake.throttled()
 		if !holding {
 			holding = true
 			p.intake.enter()
@@ -190,6 +191,9 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 			continue
 		}
 		p.m.BulkRequests.WithLabelValues("ok").Inc()
+		if time.Since(start) > p.o.SlowBulk {
+			p.intake.throttled()
+		}
 		var again []entry
 		var lastReason string
 		for i, r := range res {
@@ -222,6 +226,7 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 		}
 		pending = again
 		if lastReason == "" {
+			p.intake.succeeded()
 			continue // done, or only new dead-letter documents to send at once
 		}
 		if attempt >= p.o.BulkAttempts {

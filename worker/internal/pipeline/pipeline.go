@@ -45,8 +45,14 @@ type Transform interface {
 
 // Options tunes the pipeline. Zero values take the defaults below.
 type Options struct {
-	// Concurrency is the number of messages processed at once (default 8).
-	Concurrency int
+	// Concurrency is the most messages processed at once (default 8); the
+	// pipeline works with fewer while the cluster throttles, down to
+	// MinConcurrency (default 1).
+	Concurrency    int
+	MinConcurrency int
+	// SlowBulk is the bulk request duration above which the cluster counts as
+	// overloaded and intake shrinks (default 10 s).
+	SlowBulk time.Duration
 	// MaxLineBytes bounds one record (default 4 MiB).
 	MaxLineBytes int
 	// BulkMaxDocs and BulkMaxBytes bound one bulk request (defaults 1000 and
@@ -98,6 +104,8 @@ func (o *Options) defaults() {
 	defd(&o.RetryBase, 200*time.Millisecond)
 	defd(&o.RetryMax, 30*time.Second)
 	defd(&o.ShutdownGrace, 20*time.Second)
+	def(&o.MinConcurrency, 1)
+	defd(&o.SlowBulk, 10*time.Second)
 	if o.QueuePollInterval == 0 {
 		o.QueuePollInterval = 30 * time.Second
 	}
@@ -121,14 +129,16 @@ type Pipeline struct {
 	o   Options
 	log *slog.Logger
 	m   *metrics.Metrics
-	// intake pauses receiving while the cluster pushes back.
-	intake gate
+	// intake bounds and adapts the messages in work.
+	intake *limiter
 }
 
 // New assembles a pipeline.
 func New(q Queue, src Source, snk Sink, tr Transform, o Options) *Pipeline {
 	o.defaults()
-	return &Pipeline{q: q, src: src, snk: snk, tr: tr, o: o, log: o.Logger, m: o.Metrics}
+	p := &Pipeline{q: q, src: src, snk: snk, tr: tr, o: o, log: o.Logger, m: o.Metrics}
+	p.intake = newLimiter(o.MinConcurrency, o.Concurrency, func(n int) { p.m.IntakeLimit.Set(float64(n)) })
+	return p
 }
 
 // Run receives and processes messages until ctx is cancelled (or the queue
@@ -164,9 +174,6 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	})
 	defer stopGrace()
 
-	// Each slot is one message in work; a handler frees its slot when the
-	// message's fate is settled.
-	slots := make(chan struct{}, p.o.Concurrency)
 	var g errgroup.Group
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
@@ -176,9 +183,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	p.receive(ctx, slots, func(m queue.Message) {
+	p.receive(ctx, func(m queue.Message) {
 		g.Go(func() error {
-			defer func() { <-slots }()
+			// The slot is freed when the message's fate is settled.
+			defer p.intake.release(1)
 			p.handle(workCtx, m, vis)
 			return nil
 		})
@@ -187,34 +195,20 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// receive asks for exactly as many messages as there are free slots, so no
+// receive asks for exactly as many messages as the intake admits, so no
 // message waits in memory while its visibility timeout runs. It returns when
 // ctx is done or, with ExitWhenIdle, when the queue has stayed empty.
-func (p *Pipeline) receive(ctx context.Context, slots chan struct{}, start func(queue.Message)) {
+func (p *Pipeline) receive(ctx context.Context, start func(queue.Message)) {
 	lastBusy := time.Now()
 	failures := 0
 	for {
-		if p.intake.wait(ctx) {
-			lastBusy = time.Now()
-		}
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		n := p.intake.acquire(ctx, 10)
+		if n == 0 {
 			return
 		}
-		n := 1
-	fill:
-		for n < 10 {
-			select {
-			case slots <- struct{}{}:
-				n++
-			default:
-				break fill
-			}
-		}
 		msgs, err := p.q.Receive(ctx, n)
-		for i := len(msgs); i < n; i++ {
-			<-slots
+		if len(msgs) < n {
+			p.intake.release(n - len(msgs))
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -236,7 +230,7 @@ func (p *Pipeline) receive(ctx context.Context, slots chan struct{}, start func(
 			}
 			start(m)
 		}
-		if len(msgs) > 0 || len(slots) > 0 {
+		if len(msgs) > 0 || p.intake.busy() {
 			lastBusy = time.Now()
 			continue
 		}
