@@ -92,9 +92,7 @@ func (p *Pipeline) objects(ctx context.Context, log *slog.Logger, messageID stri
 }
 
 func (p *Pipeline) delete(log *slog.Logger, m queue.Message, reason string) {
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
-	defer cancel()
-	if err := p.q.Delete(ctx, m); err != nil {
+	if err := p.deletes.delete(m); err != nil {
 		// The work is durable; a redelivery will find every document already
 		// at its version and succeed as a no-op.
 		log.Error("delete failed; the message will be redelivered", "err", err)

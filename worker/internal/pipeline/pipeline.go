@@ -23,7 +23,7 @@ import (
 // Queue is the part of the SQS client the pipeline uses.
 type Queue interface {
 	Receive(ctx context.Context, max int) ([]queue.Message, error)
-	Delete(ctx context.Context, m queue.Message) error
+	DeleteBatch(ctx context.Context, msgs []queue.Message) ([]error, error)
 	SetVisibility(ctx context.Context, m queue.Message, d time.Duration) error
 	Attributes(ctx context.Context) (time.Duration, queue.Depth, error)
 }
@@ -131,12 +131,14 @@ type Pipeline struct {
 	m   *metrics.Metrics
 	// intake bounds and adapts the messages in work.
 	intake *limiter
+	// deletes batches the deletes of finished messages.
+	deletes *deleter
 }
 
 // New assembles a pipeline.
 func New(q Queue, src Source, snk Sink, tr Transform, o Options) *Pipeline {
 	o.defaults()
-	p := &Pipeline{q: q, src: src, snk: snk, tr: tr, o: o, log: o.Logger, m: o.Metrics}
+	p := &Pipeline{q: q, src: src, snk: snk, tr: tr, o: o, log: o.Logger, m: o.Metrics, deletes: newDeleter(q)}
 	p.intake = newLimiter(o.MinConcurrency, o.Concurrency, func(n int) { p.m.IntakeLimit.Set(float64(n)) })
 	return p
 }
@@ -174,6 +176,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	})
 	defer stopGrace()
 
+	deletesDone := make(chan struct{})
+	go func() {
+		defer close(deletesDone)
+		p.deletes.run()
+	}()
 	var g errgroup.Group
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
@@ -192,7 +199,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		})
 	})
 	stopPoll()
-	return g.Wait()
+	err := g.Wait()
+	// Every handler has settled its message: no delete can come after this.
+	p.deletes.close()
+	<-deletesDone
+	return err
 }
 
 // receive asks for exactly as many messages as the intake admits, so no

@@ -26,6 +26,7 @@ type fakeQueue struct {
 	mu         sync.Mutex
 	pending    []queue.Message
 	deleted    []string
+	batches    []int    // size of each delete request
 	visibility []string // "id=duration"
 }
 
@@ -47,11 +48,14 @@ func (q *fakeQueue) Receive(ctx context.Context, max int) ([]queue.Message, erro
 	}
 }
 
-func (q *fakeQueue) Delete(_ context.Context, m queue.Message) error {
+func (q *fakeQueue) DeleteBatch(_ context.Context, msgs []queue.Message) ([]error, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.deleted = append(q.deleted, m.ID)
-	return nil
+	q.batches = append(q.batches, len(msgs))
+	for _, m := range msgs {
+		q.deleted = append(q.deleted, m.ID)
+	}
+	return make([]error, len(msgs)), nil
 }
 
 func (q *fakeQueue) SetVisibility(_ context.Context, m queue.Message, d time.Duration) error {
@@ -390,5 +394,22 @@ func TestHeartbeatExtendsVisibility(t *testing.T) {
 	}
 	if ext < 2 {
 		t.Errorf("visibility changes %v: want an extension every second", q.visibility)
+	}
+}
+
+func TestDeletesAreBatched(t *testing.T) {
+	q := &fakeQueue{}
+	src := fakeSource{}
+	for i := range 40 {
+		k := fmt.Sprintf("k%d", i)
+		src[k] = gzLines(finding(k, 1))
+		q.pending = append(q.pending, queue.Message{ID: k, Body: note(k)})
+	}
+	runUntilIdle(t, newTestPipeline(t, q, src, &fakeSink{}, Options{Concurrency: 10}))
+	if len(q.deleted) != 40 {
+		t.Fatalf("deleted %d messages", len(q.deleted))
+	}
+	if len(q.batches) >= 40 || slices.Max(q.batches) > 10 {
+		t.Errorf("delete batches %v: want fewer requests than messages, each of at most 10", q.batches)
 	}
 }

@@ -88,6 +88,39 @@ func (q *SQS) Delete(ctx context.Context, m Message) error {
 	return nil
 }
 
+// DeleteBatch removes up to 10 messages in one request and returns one error
+// (nil on success) per message, in order. An error of its own means no
+// message was deleted.
+func (q *SQS) DeleteBatch(ctx context.Context, msgs []Message) ([]error, error) {
+	entries := make([]types.DeleteMessageBatchRequestEntry, len(msgs))
+	for i, m := range msgs {
+		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(m.Handle)}
+	}
+	out, err := q.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+	if err != nil {
+		return nil, fmt.Errorf("delete %d messages: %w", len(msgs), err)
+	}
+	errs := make([]error, len(msgs))
+	answered := make([]bool, len(msgs))
+	for _, ok := range out.Successful {
+		if i, err := strconv.Atoi(aws.ToString(ok.Id)); err == nil && i >= 0 && i < len(msgs) {
+			answered[i] = true
+		}
+	}
+	for _, f := range out.Failed {
+		if i, err := strconv.Atoi(aws.ToString(f.Id)); err == nil && i >= 0 && i < len(msgs) {
+			answered[i] = true
+			errs[i] = fmt.Errorf("delete message %s: %s: %s", msgs[i].ID, aws.ToString(f.Code), aws.ToString(f.Message))
+		}
+	}
+	for i, ok := range answered {
+		if !ok {
+			errs[i] = fmt.Errorf("delete message %s: no result in the batch answer", msgs[i].ID)
+		}
+	}
+	return errs, nil
+}
+
 // SetVisibility hides a message for d from now; zero makes it visible again at
 // once.
 func (q *SQS) SetVisibility(ctx context.Context, m Message, d time.Duration) error {

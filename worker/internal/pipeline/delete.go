@@ -1,0 +1,79 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/logtide/logtide/worker/internal/queue"
+)
+
+// deleteWindow is how long the first delete waits for others to share its
+// DeleteMessageBatch request.
+const deleteWindow = 20 * time.Millisecond
+
+type deleteRequest struct {
+	m    queue.Message
+	done chan error
+}
+
+// deleter gathers the deletes of messages finishing at about the same time
+// into DeleteMessageBatch requests of up to 10.
+type deleter struct {
+	q    Queue
+	reqs chan deleteRequest
+}
+
+func newDeleter(q Queue) *deleter {
+	return &deleter{q: q, reqs: make(chan deleteRequest)}
+}
+
+// delete removes m and returns the outcome of its own entry.
+func (d *deleter) delete(m queue.Message) error {
+	r := deleteRequest{m: m, done: make(chan error, 1)}
+	d.reqs <- r
+	return <-r.done
+}
+
+// run serves deletes until close; it must outlive every caller of delete.
+func (d *deleter) run() {
+	for first := range d.reqs {
+		batch := []deleteRequest{first}
+		t := time.NewTimer(deleteWindow)
+	collect:
+		for len(batch) < 10 {
+			select {
+			case r, ok := <-d.reqs:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, r)
+			case <-t.C:
+				break collect
+			}
+		}
+		t.Stop()
+		d.send(batch)
+	}
+}
+
+// close ends run once every pending delete is sent.
+func (d *deleter) close() { close(d.reqs) }
+
+func (d *deleter) send(batch []deleteRequest) {
+	// Deletes run after the work is durable, even during shutdown: they get
+	// a deadline of their own.
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	msgs := make([]queue.Message, len(batch))
+	for i, r := range batch {
+		msgs[i] = r.m
+	}
+	errs, err := d.q.DeleteBatch(ctx, msgs)
+	for i, r := range batch {
+		if err != nil {
+			r.done <- err
+		} else {
+			r.done <- errs[i]
+		}
+	}
+}
