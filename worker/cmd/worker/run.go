@@ -20,6 +20,7 @@ import (
 	"github.com/logtide/logtide/worker/internal/metrics"
 	"github.com/logtide/logtide/worker/internal/pipeline"
 	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/searchhttp"
 	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
 	"github.com/logtide/logtide/worker/internal/transform"
@@ -57,7 +58,29 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	q := queue.New(sqsClient, c.QueueURL, wait)
 
-	snk, err := sink.New(sink.Options{URLs: c.ESURLs})
+	esOpts := searchhttp.Options{
+		CAFile:             c.ESCAFile,
+		InsecureSkipVerify: c.ESInsecureSkipVerify,
+		Username:           c.ESUsername,
+		Password:           string(c.ESPassword),
+		PasswordFile:       c.ESPasswordFile,
+		SigV4:              c.ESSigV4,
+		SigV4Service:       c.ESSigV4Service,
+		Region:             c.ESRegion,
+		AWS:                awsCfg,
+	}
+	if esOpts.Region == "" {
+		esOpts.Region = awsCfg.Region
+	}
+	if esOpts.SigV4 && esOpts.Region == "" {
+		return usageError{fmt.Errorf("--es-sigv4 needs a region: set --es-region or AWS_REGION")}
+	}
+	httpClient, err := searchhttp.New(ctx, esOpts)
+	if err != nil {
+		return fmt.Errorf("search cluster connection: %w", err)
+	}
+	logSearchConnection(log, c, esOpts)
+	snk, err := sink.New(sink.Options{URLs: c.ESURLs, HTTPClient: httpClient})
 	if err != nil {
 		return err
 	}
@@ -96,6 +119,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return m.Serve(srvCtx, c.MetricsAddr, func(a net.Addr) { log.Info("serving /metrics and /healthz", "addr", a.String()) })
 		})
 	}
+	if c.PprofAddr != "" {
+		g.Go(func() error {
+			return servePprof(srvCtx, c.PprofAddr, func(a net.Addr) { log.Info("serving /debug/pprof/", "addr", a.String()) })
+		})
+	}
 	runErr := p.Run(ctx)
 	stopServer()
 	if err := g.Wait(); err != nil && runErr == nil {
@@ -105,6 +133,37 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.Info("worker stopped")
 	}
 	return runErr
+}
+
+// logSearchConnection says how the worker authenticates to the cluster,
+// without any secret, and warns about settings that weaken the connection.
+func logSearchConnection(log *slog.Logger, c config.Run, o searchhttp.Options) {
+	attrs := []any{"auth", o.AuthMode(), "tls_verify", !o.InsecureSkipVerify}
+	switch o.AuthMode() {
+	case "basic":
+		attrs = append(attrs, "username", o.Username)
+		if o.PasswordFile != "" {
+			attrs = append(attrs, "password_from", o.PasswordFile)
+		} else {
+			attrs = append(attrs, "password_from", "$"+config.PasswordEnv)
+		}
+	case "sigv4":
+		attrs = append(attrs, "sigv4_service", o.SigV4Service, "region", o.Region)
+	}
+	if o.CAFile != "" {
+		attrs = append(attrs, "ca_file", o.CAFile)
+	}
+	log.Info("search cluster connection", attrs...)
+	if o.InsecureSkipVerify {
+		log.Warn("TLS CERTIFICATE VERIFICATION OF THE SEARCH CLUSTER IS DISABLED (--es-insecure-skip-verify): anyone on the path can read and alter what is indexed; use --es-ca-file instead")
+	}
+	if o.AuthMode() == "basic" {
+		for _, u := range c.ESURLs {
+			if strings.HasPrefix(strings.ToLower(u), "http://") {
+				log.Warn("basic-auth password sent over plain http", "es_url", redactURLs([]string{u})[0])
+			}
+		}
+	}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,78 @@ func TestHelpListsEveryOptionWithEnv(t *testing.T) {
 	})
 	if n < 14 {
 		t.Errorf("only %d options", n)
+	}
+}
+
+func TestSearchConnectionOptions(t *testing.T) {
+	t.Setenv("LOGTIDE_ES_USERNAME", "logtide")
+	t.Setenv("LOGTIDE_ES_PASSWORD", "hunter2-secret")
+	t.Setenv("LOGTIDE_ES_CA_FILE", "/etc/ca.pem")
+	var c Run
+	if err := RunFlags(&c).Parse([]string{"--queue-url", "http://q"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.ESUsername != "logtide" || c.ESPassword != "hunter2-secret" || c.ESCAFile != "/etc/ca.pem" {
+		t.Errorf("environment not read: %q %q", c.ESUsername, c.ESCAFile)
+	}
+	if c.ESSigV4 || c.ESInsecureSkipVerify || c.ESSigV4Service != "es" || c.ESRegion != "" {
+		t.Errorf("defaults: sigv4=%v insecure=%v service=%q region=%q", c.ESSigV4, c.ESInsecureSkipVerify, c.ESSigV4Service, c.ESRegion)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("valid config rejected: %v", err)
+	}
+	if s := fmt.Sprintf("%v %+v", c, c); strings.Contains(s, "hunter2") {
+		t.Errorf("printing the options shows the password: %s", s)
+	}
+}
+
+func TestSearchConnectionValidate(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"sigv4 and username", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, []string{"--es-sigv4", "--es-username", "u"}, "mutually exclusive"},
+		{"sigv4 and password file", nil, []string{"--es-sigv4", "--es-password-file", "/run/secrets/pw"}, "mutually exclusive"},
+		{"unknown service", nil, []string{"--es-sigv4", "--es-sigv4-service", "s3"}, `--es-sigv4-service "s3"`},
+		{"password env and file", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, []string{"--es-username", "u", "--es-password-file", "/f"}, "both set"},
+		{"password without user", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, nil, "without --es-username"},
+		{"user without password", nil, []string{"--es-username", "u"}, "--es-username needs"},
+		{"ca and skip verify", nil, []string{"--es-ca-file", "/ca.pem", "--es-insecure-skip-verify"}, "contradict"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("LOGTIDE_ES_PASSWORD", "") // the caller's environment must not leak in
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			var r Run
+			if err := RunFlags(&r).Parse(append([]string{"--queue-url", "http://q"}, c.args...)); err != nil {
+				t.Fatal(err)
+			}
+			err := r.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want %q", err, c.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error repeats the password: %v", err)
+			}
+		})
+	}
+	var r Run
+	if err := RunFlags(&r).Parse([]string{"--queue-url", "http://q", "--es-sigv4", "--es-sigv4-service", "aoss", "--es-region", "eu-west-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(); err != nil {
+		t.Errorf("SigV4 for aoss rejected: %v", err)
+	}
+}
+
+func TestHelpNamesPasswordEnv(t *testing.T) {
+	var c Run
+	var b bytes.Buffer
+	RunFlags(&c).PrintUsage(&b)
+	if !strings.Contains(b.String(), "$LOGTIDE_ES_PASSWORD ") && !strings.Contains(b.String(), "$LOGTIDE_ES_PASSWORD or") {
+		t.Errorf("help does not say where the password comes from:\n%s", b.String())
 	}
 }

@@ -1,0 +1,258 @@
+// Package searchhttp builds the HTTP client that talks to the search cluster:
+// TLS verification (with an optional private CA), and either HTTP basic
+// authentication or AWS Signature Version 4 for Amazon OpenSearch Service and
+// OpenSearch Serverless. Everything is checked once, in New, so a
+// misconfiguration stops the worker at start instead of failing every
+// request.
+package searchhttp
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// SigV4 service names.
+const (
+	// ServiceES signs for Amazon OpenSearch Service (and Elasticsearch
+	// Service) domains.
+	ServiceES = "es"
+	// ServiceAOSS signs for OpenSearch Serverless collections.
+	ServiceAOSS = "aoss"
+)
+
+// Defaults of the transport.
+const (
+	DefaultDialTimeout           = 10 * time.Second
+	DefaultTLSHandshakeTimeout   = 10 * time.Second
+	DefaultResponseHeaderTimeout = 90 * time.Second
+	// DefaultMaxIdleConnsPerHost keeps a connection per concurrent bulk
+	// request alive between requests, up to a fleet-friendly bound.
+	DefaultMaxIdleConnsPerHost = 32
+)
+
+// Options configures the client. The zero value is a plain client with TLS
+// verification against the system roots and no authentication.
+type Options struct {
+	// CAFile is a PEM bundle of CA certificates trusted in addition to the
+	// system roots, for clusters with a private CA. Appending (rather than
+	// replacing) keeps public endpoints such as Amazon OpenSearch Service
+	// domains working with the same setting.
+	CAFile string
+	// InsecureSkipVerify disables certificate verification. It is an explicit
+	// opt-out for test clusters; the caller should log it loudly.
+	InsecureSkipVerify bool
+
+	// Username and Password (or PasswordFile, whose content minus trailing
+	// line breaks is the password, for mounted secrets) enable HTTP basic
+	// authentication. The file is read once, in New.
+	Username     string
+	Password     string
+	PasswordFile string
+
+	// SigV4 signs every request with AWS Signature Version 4 for service
+	// SigV4Service (ServiceES when empty) in Region, with credentials from
+	// AWS.Credentials. It excludes basic authentication.
+	SigV4        bool
+	SigV4Service string
+	Region       string
+	AWS          aws.Config
+	// Clock gives the signing time; nil means time.Now.
+	Clock func() time.Time
+
+	// Timeouts and pool size; zero means the Default* constants.
+	DialTimeout           time.Duration
+	TLSHandshakeTimeout   time.Duration
+	ResponseHeaderTimeout time.Duration
+	MaxIdleConnsPerHost   int
+}
+
+// AuthMode names the authentication the options select: "none", "basic" or
+// "sigv4". It never includes a secret, so it is safe to log.
+func (o Options) AuthMode() string {
+	switch {
+	case o.SigV4:
+		return "sigv4"
+	case o.Username != "" || o.Password != "" || o.PasswordFile != "":
+		return "basic"
+	}
+	return "none"
+}
+
+// New checks the options and builds the client. With SigV4 it also resolves
+// the credentials once, so a task without usable credentials fails at start.
+func New(ctx context.Context, o Options) (*http.Client, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	tr, err := o.transport()
+	if err != nil {
+		return nil, err
+	}
+	var rt http.RoundTripper = tr
+	switch o.AuthMode() {
+	case "basic":
+		pw := o.Password
+		if o.PasswordFile != "" {
+			b, err := os.ReadFile(o.PasswordFile)
+			if err != nil {
+				return nil, fmt.Errorf("search password file: %w", err)
+			}
+			pw = strings.TrimRight(string(b), "\r\n")
+			if pw == "" {
+				return nil, fmt.Errorf("search password file %s is empty", o.PasswordFile)
+			}
+		}
+		rt = &basicAuth{next: rt, username: o.Username, password: pw}
+	case "sigv4":
+		s, err := o.signer(ctx, rt)
+		if err != nil {
+			return nil, err
+		}
+		rt = s
+	}
+	// No client-wide timeout: a bulk request's duration depends on its size;
+	// the transport bounds each phase and the caller's context the rest.
+	return &http.Client{Transport: rt}, nil
+}
+
+func (o Options) validate() error {
+	var errs []error
+	basic := o.Username != "" || o.Password != "" || o.PasswordFile != ""
+	if o.SigV4 && basic {
+		errs = append(errs, errors.New("SigV4 signing and basic authentication are mutually exclusive"))
+	}
+	if o.SigV4 {
+		switch o.SigV4Service {
+		case "", ServiceES, ServiceAOSS:
+		default:
+			errs = append(errs, fmt.Errorf("SigV4 service %q: want %s or %s", o.SigV4Service, ServiceES, ServiceAOSS))
+		}
+		if o.Region == "" {
+			errs = append(errs, errors.New("SigV4 signing needs a region"))
+		}
+		if o.AWS.Credentials == nil {
+			errs = append(errs, errors.New("SigV4 signing needs AWS credentials"))
+		}
+	}
+	if !o.SigV4 && basic {
+		if o.Username == "" {
+			errs = append(errs, errors.New("basic authentication: a password without a username"))
+		}
+		if o.Password != "" && o.PasswordFile != "" {
+			errs = append(errs, errors.New("basic authentication: both a password and a password file"))
+		}
+		if o.Password == "" && o.PasswordFile == "" {
+			errs = append(errs, errors.New("basic authentication: a username without a password"))
+		}
+	}
+	if o.InsecureSkipVerify && o.CAFile != "" {
+		errs = append(errs, errors.New("a CA file and skipping certificate verification contradict each other"))
+	}
+	return errors.Join(errs...)
+}
+
+func (o Options) tlsConfig() (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipVerify}
+	if o.CAFile == "" {
+		return c, nil
+	}
+	pem, err := os.ReadFile(o.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("search CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		// Without system roots (some minimal images), the bundle alone is the
+		// trust: private clusters still work.
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("search CA file %s: no PEM certificate found", o.CAFile)
+	}
+	c.RootCAs = pool
+	return c, nil
+}
+
+func (o Options) transport() (*http.Transport, error) {
+	tc, err := o.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	d := &net.Dialer{Timeout: or(o.DialTimeout, DefaultDialTimeout), KeepAlive: 30 * time.Second}
+	perHost := o.MaxIdleConnsPerHost
+	if perHost <= 0 {
+		perHost = DefaultMaxIdleConnsPerHost
+	}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		TLSClientConfig:       tc,
+		TLSHandshakeTimeout:   or(o.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
+		ResponseHeaderTimeout: or(o.ResponseHeaderTimeout, DefaultResponseHeaderTimeout),
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          4 * perHost,
+		MaxIdleConnsPerHost:   perHost,
+		// HTTP/1.1 on purpose (a custom TLS config leaves HTTP/2 off unless
+		// forced): concurrent multi-megabyte bulk bodies spread over a pool
+		// of connections instead of sharing one connection's flow control.
+		ForceAttemptHTTP2: false,
+	}, nil
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// basicAuth adds HTTP basic credentials to requests that carry no
+// Authorization of their own.
+type basicAuth struct {
+	next               http.RoundTripper
+	username, password string
+}
+
+func (b *basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") != "" {
+		return b.next.RoundTrip(req)
+	}
+	// A RoundTripper must not modify the caller's request.
+	r := req.Clone(req.Context())
+	r.SetBasicAuth(b.username, b.password)
+	return b.next.RoundTrip(r)
+}
+
+func (o Options) signer(ctx context.Context, next http.RoundTripper) (*sigV4, error) {
+	creds := o.AWS.Credentials
+	if _, ok := creds.(*aws.CredentialsCache); !ok {
+		creds = aws.NewCredentialsCache(creds)
+	}
+	// Bounded: a credential endpoint that never answers must not hang the start.
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := creds.Retrieve(rctx); err != nil {
+		return nil, fmt.Errorf("SigV4 signing: no usable AWS credentials: %w", err)
+	}
+	service := o.SigV4Service
+	if service == "" {
+		service = ServiceES
+	}
+	clock := o.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	return &sigV4{next: next, signer: v4.NewSigner(), creds: creds, service: service, region: o.Region, clock: clock}, nil
+}
