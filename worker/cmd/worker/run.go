@@ -98,6 +98,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m := metrics.New(version)
 	p := pipeline.New(q, source.New(s3Client), snk, gd, pipeline.Options{
 		Concurrency:     c.Concurrency,
+		MinConcurrency:  c.MinConcurrency,
+		SlowBulk:        c.SlowBulk,
 		MaxLineBytes:    c.MaxLineBytes,
 		BulkMaxDocs:     c.BulkMaxDocs,
 		BulkMaxBytes:    c.BulkMaxBytes,

@@ -14,6 +14,8 @@ type Run struct {
 	QueueURL        string
 	ESURLs          []string
 	Concurrency     int
+	MinConcurrency  int
+	SlowBulk        time.Duration
 	MetricsAddr     string
 	PprofAddr       string
 	ExitWhenIdle    time.Duration
@@ -56,7 +58,9 @@ func RunFlags(c *Run) *Flags {
 		"The search cluster's basic-auth password comes from $"+PasswordEnv+" or --es-password-file, never from a flag.")
 	f.String(&c.QueueURL, "queue-url", "LOGTIDE_QUEUE_URL", "", "URL of the SQS queue receiving the bucket's notifications (required)")
 	f.Strings(&c.ESURLs, "es-url", "LOGTIDE_ES_URL", []string{"http://127.0.0.1:9200"}, "Elasticsearch/OpenSearch endpoint; repeat or comma-separate for several")
-	f.Int(&c.Concurrency, "concurrency", "LOGTIDE_CONCURRENCY", 8, "messages processed at once")
+	f.Int(&c.Concurrency, "concurrency", "LOGTIDE_CONCURRENCY", 8, "most messages processed at once")
+	f.Int(&c.MinConcurrency, "min-concurrency", "LOGTIDE_MIN_CONCURRENCY", 1, "fewest messages processed at once while the cluster throttles")
+	f.Duration(&c.SlowBulk, "bulk-slow", "LOGTIDE_BULK_SLOW", 10*time.Second, "a bulk request slower than this counts as cluster overload and shrinks intake")
 	f.String(&c.MetricsAddr, "metrics-addr", "LOGTIDE_METRICS_ADDR", ":9108", "address serving /metrics and /healthz; empty disables")
 	f.String(&c.PprofAddr, "pprof-addr", "LOGTIDE_PPROF_ADDR", "", "address serving Go's /debug/pprof/ profiles, apart from /metrics; empty (the default) disables")
 	f.Duration(&c.ExitWhenIdle, "exit-when-idle", "LOGTIDE_EXIT_WHEN_IDLE", 0, "exit 0 once the queue has stayed empty this long (0: run until stopped)")
@@ -104,6 +108,12 @@ func (c *Run) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		errs = append(errs, fmt.Errorf("--concurrency %d: want 1..1000", c.Concurrency))
+	}
+	if c.MinConcurrency < 1 || c.MinConcurrency > c.Concurrency {
+		errs = append(errs, fmt.Errorf("--min-concurrency %d: want 1..--concurrency", c.MinConcurrency))
+	}
+	if c.SlowBulk <= 0 {
+		errs = append(errs, fmt.Errorf("--bulk-slow must be positive"))
 	}
 	if c.WaitTime < 0 || c.WaitTime > 20*time.Second {
 		errs = append(errs, fmt.Errorf("--wait-time %s: want 0..20s", c.WaitTime))
