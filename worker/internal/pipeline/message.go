@@ -41,6 +41,7 @@ func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duratio
 	p.m.MessagesInFlight.Inc()
 	defer p.m.MessagesInFlight.Dec()
 	log := p.log.With("message_id", m.ID, "receive_count", m.ReceiveCount)
+	log.Debug("message received")
 
 	note, err := s3event.Parse(m.Body)
 	if err != nil {
@@ -143,6 +144,7 @@ func (p *Pipeline) heartbeat(ctx context.Context, log *slog.Logger, m queue.Mess
 				continue
 			}
 			p.m.VisibilityExtensions.Inc()
+			log.Debug("visibility extended", "by", vis)
 		}
 	}
 }

@@ -62,13 +62,23 @@ func classify(bucket, key string, err error) error {
 	e := &Error{Bucket: bucket, Key: key, Err: err}
 	var nsk *types.NoSuchKey
 	var nsb *types.NoSuchBucket
+	var ios *types.InvalidObjectState
 	var api smithy.APIError
 	var resp *smithyhttp.ResponseError
 	switch {
 	case errors.As(err, &nsk):
 		e.Permanent, e.Hint = true, "the object does not exist (deleted, or the notification names another key)"
-	case errors.As(err, &nsb):
+	// GetObject does not model NoSuchBucket: it arrives as a generic API
+	// error and would otherwise be reported as a missing object.
+	case errors.As(err, &nsb) || (errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket"):
 		e.Permanent, e.Hint = true, "the bucket does not exist"
+	// A 403 that is no permission problem: the object is in an archive
+	// storage class and was not restored.
+	case errors.As(err, &ios):
+		e.Permanent, e.Hint = true, "the object is in an archive storage class; restore it before it can be read"
+		if ios.StorageClass != "" {
+			e.Hint = "the object is in the " + string(ios.StorageClass) + " archive storage class; restore it before it can be read"
+		}
 	case errors.As(err, &api) && api.ErrorCode() == "AccessDenied":
 		e.Permanent = true
 		e.Hint = "check s3:GetObject on this key for the worker's role, and kms:Decrypt on the KMS key if the object is SSE-KMS encrypted (GuardDuty exports always are)"
