@@ -50,6 +50,7 @@ fi
 
 echo "lint: staticcheck ./... ($("$STATICCHECK" -version))"
 "$STATICCHECK" ./... || fail=1
+"$ROOT/testenv/cfnlint.sh" || fail=1
 
 if ((fail)); then
 	echo "lint: FAILED" >&2

@@ -36,6 +36,7 @@ type command struct {
 var commands = []command{
 	{"run", "index findings announced on an SQS queue (the service)", cmdRun},
 	{"generate", "write realistic GuardDuty findings exports to a folder or a bucket", cmdGenerate},
+	{"healthcheck", "exit 0 if the worker's /healthz answers 200 (container health check)", cmdHealthcheck},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		_, err := fmt.Fprintln(stdout, version)
 		return err
@@ -45,7 +46,7 @@ var commands = []command{
 func usage(w io.Writer) {
 	fmt.Fprint(w, "Usage: worker <command> [options]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun 'worker <command> --help' for the options of a command.\n")
 }
