@@ -37,8 +37,11 @@ if ((${#gofiles[@]})); then
 	fi
 fi
 
-echo "lint: go vet ./..."
+# Tagged test files (integration, chaos) are vetted too.
+TAGS="integration chaos"
+echo "lint: go vet ./... (plain, and with tags: $TAGS)"
 "$GO" vet ./... || fail=1
+"$GO" vet -tags "$TAGS" ./... || fail=1
 
 # Install staticcheck idempotently (rebuilt only when missing or another version).
 if ! { [[ -x $STATICCHECK ]] && "$STATICCHECK" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; }; then
@@ -50,6 +53,7 @@ fi
 
 echo "lint: staticcheck ./... ($("$STATICCHECK" -version))"
 "$STATICCHECK" ./... || fail=1
+"$STATICCHECK" -tags "$TAGS" ./... || fail=1
 "$ROOT/testenv/cfnlint.sh" || fail=1
 
 if ((fail)); then

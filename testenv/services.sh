@@ -4,12 +4,15 @@
 #   OpenSearch 2.19 (embedded node) http://127.0.0.1:${OPENSEARCH_PORT:-9200}
 #
 # Usage: testenv/services.sh up|down|status
+#        testenv/services.sh stop|start moto|opensearch
+#   up/down act on both services; stop/start on one. `start opensearch` keeps the node's
+#   data, so a test can stop the cluster mid-run and find its documents after the restart.
 #
 # Everything is installed on demand and cached under <repo>/.cache/ (gitignored):
 #   .cache/moto/           python venv with moto[server] (pins: testenv/moto/constraints.txt)
 #   .cache/opensearch/lib  OpenSearch jars (from testenv/opensearch/pom.xml via Maven)
 #   .cache/opensearch/m2   the Maven repository used to fetch them
-#   .cache/opensearch/node node home/config/data, wiped at every start
+#   .cache/opensearch/node node home/config/data, wiped at every `up` (kept by `start`)
 #   .cache/logs/*.log      service and install logs
 #   .cache/run/*.pid       pid files of the running services
 # Services bind to 127.0.0.1 only and keep running after this script (and `make`) exits.
@@ -330,9 +333,14 @@ install_opensearch() {
 	say "opensearch: jars fetched in $(secs_since "$t0")"
 }
 
+# seed_opensearch_config fresh|keep
 seed_opensearch_config() {
-	# Fresh node home per start: no stale node locks or old indices.
-	rm -rf "$OS_BASE"
+	if [[ $1 == fresh ]]; then
+		# `up` gives a fresh node home: no stale node locks or old indices.
+		rm -rf "$OS_BASE"
+	fi
+	# `start` keeps data/: the node's locks are OS file locks, released when the
+	# stopped JVM exited, so the restarted node recovers its indices from disk.
 	mkdir -p "$OS_BASE/node_1/config"
 	# The runner only writes its default opensearch.yml when none exists.
 	cat >"$OS_BASE/node_1/config/opensearch.yml" <<-EOF
@@ -344,8 +352,8 @@ seed_opensearch_config() {
 	EOF
 }
 
-up_opensearch() {
-	local p log="$LOG_DIR/opensearch.log" t0
+up_opensearch() { # fresh|keep: wipe the node home first, or keep its data
+	local mode=${1:-fresh} p log="$LOG_DIR/opensearch.log" t0
 	p=$(running opensearch)
 	if [[ -n $p ]]; then
 		if opensearch_ready && listens_ours "$OPENSEARCH_PORT" "$p"; then
@@ -363,7 +371,7 @@ up_opensearch() {
 	fi
 	need_java
 	install_opensearch
-	seed_opensearch_config
+	seed_opensearch_config "$mode"
 	t0=$(now_ms)
 	# The runner gives node N the HTTP port baseHttpPort+N.
 	launch "$log" java "${OS_JAVA_OPTS[@]}" -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
@@ -371,7 +379,11 @@ up_opensearch() {
 		-basePath "$OS_BASE" -numOfNode 1 -baseHttpPort $((OPENSEARCH_PORT - 1)) -clusterName "$OS_CLUSTER"
 	echo "$LAUNCHED_PID" >"$(pidfile opensearch)"
 	wait_ready opensearch "$LAUNCHED_PID" "$OS_TIMEOUT" opensearch_ready "$log"
-	say "opensearch: started (pid $LAUNCHED_PID) at $OS_URL in $(secs_since "$t0")"
+	if [[ $mode == keep ]]; then
+		say "opensearch: started (pid $LAUNCHED_PID, data kept) at $OS_URL in $(secs_since "$t0")"
+	else
+		say "opensearch: started (pid $LAUNCHED_PID) at $OS_URL in $(secs_since "$t0")"
+	fi
 }
 
 # ---------------------------------------------------------------- commands
@@ -398,6 +410,34 @@ cmd_down() {
 	lock
 	stop moto
 	stop opensearch
+}
+
+service_arg() { # command service: validates the service name
+	case ${2:-} in
+	moto | opensearch) ;;
+	*)
+		echo "usage: $0 $1 moto|opensearch" >&2
+		exit 2
+		;;
+	esac
+}
+
+# cmd_stop service: stops just that service (same pid-file checks as down).
+cmd_stop() {
+	service_arg stop "${1:-}"
+	lock
+	stop "$1"
+}
+
+# cmd_start service: starts that service if it is not running. OpenSearch keeps
+# its data directory (unlike up); moto keeps nothing anyway (in-memory state).
+cmd_start() {
+	service_arg start "${1:-}"
+	lock
+	case $1 in
+	moto) up_moto ;;
+	opensearch) up_opensearch keep ;;
+	esac
 }
 
 cmd_status() {
@@ -432,8 +472,10 @@ case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
+stop) cmd_stop "${2:-}" ;;
+start) cmd_start "${2:-}" ;;
 *)
-	echo "usage: $0 up|down|status" >&2
+	echo "usage: $0 up|down|status|stop <service>|start <service>  (service: moto|opensearch)" >&2
 	exit 2
 	;;
 esac

@@ -94,6 +94,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
+	if ctx.Err() != nil {
+		// Stopped while waiting for the cluster: nothing was received, so
+		// this is a clean stop.
+		log.Info("worker stopped before receiving anything")
+		return nil
+	}
 
 	m := metrics.New(version)
 	p := pipeline.New(q, source.New(s3Client), snk, gd, pipeline.Options{
@@ -198,7 +204,8 @@ func newS3(cfg aws.Config) *s3.Client {
 }
 
 // installTemplate retries while the cluster is unreachable, so a worker can
-// start before the cluster does.
+// start before the cluster does. A stop (ctx done) while waiting is not an
+// error: the caller sees ctx and exits cleanly.
 func installTemplate(ctx context.Context, log *slog.Logger, snk *sink.Sink, name, body string) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for attempt := 1; ; attempt++ {
@@ -209,14 +216,17 @@ func installTemplate(ctx context.Context, log *slog.Logger, snk *sink.Sink, name
 			log.Info("index template installed", "name", name)
 			return nil
 		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
 			return err
 		}
 		log.Warn("index template not installed yet; retrying", "attempt", attempt, "err", err)
 		select {
 		case <-time.After(3 * time.Second):
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil
 		}
 	}
 }

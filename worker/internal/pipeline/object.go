@@ -185,7 +185,9 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 				return retryable("bulk_unavailable", fmt.Errorf("s3://%s/%s: %d attempts: %w", o.Bucket, o.Key, attempt, err))
 			}
 			hold()
-			if !sleep(ctx, backoff(p.o.RetryBase, p.o.RetryMax, attempt)) {
+			d := backoff(p.o.RetryBase, p.o.RetryMax, attempt)
+			p.log.Warn("bulk request failed; retrying", "bucket", o.Bucket, "key", o.Key, "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
+			if !sleep(ctx, d) {
 				return ctx.Err()
 			}
 			continue
@@ -233,7 +235,9 @@ func (p *Pipeline) flush(ctx context.Context, o objectRef, b *batch, t *tally) e
 			return retryable("bulk_throttled", fmt.Errorf("s3://%s/%s: %d items still failing after %d attempts: %s", o.Bucket, o.Key, len(pending), attempt, lastReason))
 		}
 		hold()
-		if !sleep(ctx, backoff(p.o.RetryBase, p.o.RetryMax, attempt)) {
+		d := backoff(p.o.RetryBase, p.o.RetryMax, attempt)
+		p.log.Warn("bulk items throttled; retrying them", "bucket", o.Bucket, "key", o.Key, "items", len(pending), "attempt", attempt, "retry_in", d.Round(time.Millisecond), "reason", lastReason)
+		if !sleep(ctx, d) {
 			return ctx.Err()
 		}
 	}
