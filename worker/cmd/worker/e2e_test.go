@@ -49,6 +49,25 @@ func env(t *testing.T, name string) string {
 	return v
 }
 
+// newStack provisions a fresh bucket, queue and dead-letter queue on the
+// local services; name is unique and also serves as an index prefix.
+func newStack(t *testing.T, ctx context.Context, kind string, o awslocal.Options) (c *awslocal.Clients, st awslocal.Stack, name, esURL string) {
+	t.Helper()
+	esURL = env(t, "OPENSEARCH_URL")
+	env(t, "AWS_ENDPOINT_URL")
+	c, err := awslocal.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name = fmt.Sprintf("%s-%d", kind, time.Now().UnixNano())
+	o.Bucket, o.Queue = name, name
+	st, err = c.Provision(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, st, name, esURL
+}
+
 // runWorker runs `worker run` in-process until the queue is idle.
 func runWorker(t *testing.T, ctx context.Context, args ...string) string {
 	t.Helper()
@@ -91,20 +110,10 @@ type doc struct {
 // OpenSearch, including re-exports, a replay of old objects and a key prefix
 // with a space.
 func TestEndToEnd(t *testing.T) {
-	esURL := env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	c, err := awslocal.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
-	st, err := c.Provision(ctx, awslocal.Options{Bucket: name, Queue: name, VisibilityTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, st, name, esURL := newStack(t, ctx, "e2e", awslocal.Options{VisibilityTimeout: 30 * time.Second})
 	prefix := name
 	es := search.New(esURL)
 

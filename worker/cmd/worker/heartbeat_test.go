@@ -26,21 +26,11 @@ import (
 // visibility while it works, so SQS never hands it out a second time, and the
 // message is deleted when the object is done.
 func TestHeartbeat(t *testing.T) {
-	esURL := env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	const visibility = 2 * time.Second
-	c, err := awslocal.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("heartbeat-%d", time.Now().UnixNano())
-	st, err := c.Provision(ctx, awslocal.Options{Bucket: name, Queue: name, VisibilityTimeout: visibility})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, st, name, esURL := newStack(t, ctx, "heartbeat", awslocal.Options{VisibilityTimeout: visibility})
 
 	// One export object of tens of MB uncompressed, indexed in small bulk
 	// requests: it takes well over two visibility timeouts.

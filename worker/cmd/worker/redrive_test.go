@@ -25,19 +25,9 @@ import (
 // the queue's redrive policy moves them to the dead-letter queue, and the
 // logs say why.
 func TestPermanentFailuresEndInDLQ(t *testing.T) {
-	esURL := env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := awslocal.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("redrive-%d", time.Now().UnixNano())
-	st, err := c.Provision(ctx, awslocal.Options{Bucket: name, Queue: name, VisibilityTimeout: 2 * time.Second, MaxReceiveCount: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, st, name, esURL := newStack(t, ctx, "redrive", awslocal.Options{VisibilityTimeout: 2 * time.Second, MaxReceiveCount: 2})
 	key := "AWSLogs/123456789012/GuardDuty/us-east-1/2026/01/05/gone.jsonl.gz"
 	if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String(key), Body: bytes.NewReader([]byte("{}\n"))}); err != nil {
 		t.Fatal(err)
@@ -69,19 +59,9 @@ func TestPermanentFailuresEndInDLQ(t *testing.T) {
 // with their object, line and reason; the rest of the object is indexed and
 // the message deleted.
 func TestPoisonRecordsAreDeadLettered(t *testing.T) {
-	esURL := env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := awslocal.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("poison-%d", time.Now().UnixNano())
-	st, err := c.Provision(ctx, awslocal.Options{Bucket: name, Queue: name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, st, name, esURL := newStack(t, ctx, "poison", awslocal.Options{})
 	good := func(id string) string {
 		return `{"arn":"arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/` + id + `","id":"` + id + `","type":"Recon:EC2/PortProbeUnprotectedPort","severity":5,"createdAt":"2026-01-05T10:00:00.000Z","updatedAt":"2026-01-05T11:00:00.000Z"}`
 	}

@@ -124,12 +124,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var g errgroup.Group
 	if c.MetricsAddr != "" {
 		g.Go(func() error {
-			return m.Serve(srvCtx, c.MetricsAddr, func(a net.Addr) { log.Info("serving /metrics and /healthz", "addr", a.String()) })
+			return serveHTTP(srvCtx, c.MetricsAddr, m.Handler(), func(a net.Addr) { log.Info("serving /metrics and /healthz", "addr", a.String()) })
 		})
 	}
 	if c.PprofAddr != "" {
 		g.Go(func() error {
-			return servePprof(srvCtx, c.PprofAddr, func(a net.Addr) { log.Info("serving /debug/pprof/", "addr", a.String()) })
+			return serveHTTP(srvCtx, c.PprofAddr, pprofHandler(), func(a net.Addr) { log.Info("serving /debug/pprof/", "addr", a.String()) })
 		})
 	}
 	runErr := p.Run(ctx)

@@ -8,7 +8,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,8 +26,6 @@ import (
 // sample findings, a synthetic re-export and an empty object) through the
 // whole path.
 func TestRealSampleExports(t *testing.T) {
-	esURL := env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
 	dir := os.Getenv("SHARED_DATA")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
@@ -39,20 +36,12 @@ func TestRealSampleExports(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := awslocal.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("samples-%d", time.Now().UnixNano())
-	st, err := c.Provision(ctx, awslocal.Options{Bucket: name, Queue: name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, st, name, esURL := newStack(t, ctx, "samples", awslocal.Options{})
 
 	// Upload in an order where the re-export (0a9b…) comes first: the older
 	// copy arriving later must not win.
 	var keys []string
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			keys = append(keys, p)
 		}

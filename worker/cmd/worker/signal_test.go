@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,23 +18,13 @@ import (
 // TestSIGTERMExitsCleanly runs the real binary against an empty queue and
 // stops it with SIGTERM: it must stop receiving at once and exit 0.
 func TestSIGTERMExitsCleanly(t *testing.T) {
-	esURL := env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "worker")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	c, err := awslocal.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("sigterm-%d", time.Now().UnixNano())
-	st, err := c.Provision(ctx, awslocal.Options{Bucket: name, Queue: name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st, name, esURL := newStack(t, ctx, "sigterm", awslocal.Options{})
 	cmd := exec.CommandContext(ctx, bin, "run", "--queue-url", st.QueueURL, "--es-url", esURL,
 		"--index-prefix", name, "--metrics-addr", "127.0.0.1:0", "--wait-time", "20s")
 	var logs lockedBuffer

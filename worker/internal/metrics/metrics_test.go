@@ -1,13 +1,11 @@
 package metrics
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestServe(t *testing.T) {
@@ -19,14 +17,11 @@ func TestServe(t *testing.T) {
 	m.BulkRequests.WithLabelValues("ok").Inc()
 	m.BulkDuration.Observe(0.02)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- m.Serve(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a }) }()
-	addr := <-addrc
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
 
 	get := func(path string) string {
-		resp, err := http.Get("http://" + addr.String() + path)
+		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,14 +51,5 @@ func TestServe(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("server did not stop")
 	}
 }
