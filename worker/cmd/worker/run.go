@@ -103,17 +103,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	m := metrics.New(version)
 	p := pipeline.New(q, source.New(s3Client), snk, gd, pipeline.Options{
-		Concurrency:     c.Concurrency,
-		MinConcurrency:  c.MinConcurrency,
-		SlowBulk:        c.SlowBulk,
-		MaxLineBytes:    c.MaxLineBytes,
-		BulkMaxDocs:     c.BulkMaxDocs,
-		BulkMaxBytes:    c.BulkMaxBytes,
-		ExitWhenIdle:    c.ExitWhenIdle,
-		ShutdownGrace:   c.ShutdownGrace,
-		DeadLetterIndex: c.DeadLetterIndex,
-		Logger:          log,
-		Metrics:         m,
+		Concurrency:       c.Concurrency,
+		MinConcurrency:    c.MinConcurrency,
+		SlowBulk:          c.SlowBulk,
+		BulkConcurrency:   c.BulkConcurrency,
+		BulkFlushInterval: c.BulkFlush,
+		MaxLineBytes:      c.MaxLineBytes,
+		BulkMaxDocs:       c.BulkMaxDocs,
+		BulkMaxBytes:      c.BulkMaxBytes,
+		ExitWhenIdle:      c.ExitWhenIdle,
+		ShutdownGrace:     c.ShutdownGrace,
+		DeadLetterIndex:   c.DeadLetterIndex,
+		Logger:            log,
+		Metrics:           m,
 	})
 
 	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.ESURLs),

@@ -16,6 +16,8 @@ type Run struct {
 	Concurrency     int
 	MinConcurrency  int
 	SlowBulk        time.Duration
+	BulkConcurrency int
+	BulkFlush       time.Duration
 	MetricsAddr     string
 	PprofAddr       string
 	ExitWhenIdle    time.Duration
@@ -60,6 +62,8 @@ func RunFlags(c *Run) *Flags {
 	f.Strings(&c.ESURLs, "es-url", "LOGTIDE_ES_URL", []string{"http://127.0.0.1:9200"}, "Elasticsearch/OpenSearch endpoint; repeat or comma-separate for several")
 	f.Int(&c.Concurrency, "concurrency", "LOGTIDE_CONCURRENCY", 8, "most messages processed at once")
 	f.Int(&c.MinConcurrency, "min-concurrency", "LOGTIDE_MIN_CONCURRENCY", 1, "fewest messages processed at once while the cluster throttles")
+	f.Int(&c.BulkConcurrency, "bulk-concurrency", "LOGTIDE_BULK_CONCURRENCY", 4, "most bulk requests in flight; documents of all objects in work share them")
+	f.Duration(&c.BulkFlush, "bulk-flush-interval", "LOGTIDE_BULK_FLUSH_INTERVAL", 50*time.Millisecond, "longest a document waits for its bulk request to fill")
 	f.Duration(&c.SlowBulk, "bulk-slow", "LOGTIDE_BULK_SLOW", 10*time.Second, "a bulk request slower than this counts as cluster overload and shrinks intake")
 	f.String(&c.MetricsAddr, "metrics-addr", "LOGTIDE_METRICS_ADDR", ":9108", "address serving /metrics and /healthz; empty disables")
 	f.String(&c.PprofAddr, "pprof-addr", "LOGTIDE_PPROF_ADDR", "", "address serving Go's /debug/pprof/ profiles, apart from /metrics; empty (the default) disables")
@@ -111,6 +115,12 @@ func (c *Run) Validate() error {
 	}
 	if c.MinConcurrency < 1 || c.MinConcurrency > c.Concurrency {
 		errs = append(errs, fmt.Errorf("--min-concurrency %d: want 1..--concurrency", c.MinConcurrency))
+	}
+	if c.BulkConcurrency < 1 || c.BulkConcurrency > 256 {
+		errs = append(errs, fmt.Errorf("--bulk-concurrency %d: want 1..256", c.BulkConcurrency))
+	}
+	if c.BulkFlush <= 0 {
+		errs = append(errs, fmt.Errorf("--bulk-flush-interval must be positive"))
 	}
 	if c.SlowBulk <= 0 {
 		errs = append(errs, fmt.Errorf("--bulk-slow must be positive"))

@@ -34,6 +34,7 @@ type Metrics struct {
 
 	ObjectsInFlight   prometheus.Gauge
 	IntakeLimit       prometheus.Gauge
+	BulkConcurrency   prometheus.Gauge
 	BulkItemFailures  *prometheus.CounterVec // reason: the cluster's error type
 	Lag               prometheus.Histogram
 	MessageAge        prometheus.Histogram
@@ -61,6 +62,7 @@ func New(version string) *Metrics {
 		BulkItems:            prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_items_total", Help: "Bulk items by outcome."}, []string{"outcome"}),
 		VisibilityExtensions: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "visibility_extensions_total", Help: "Visibility timeout extensions of messages in work."}),
 		IntakeLimit:          prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "intake_limit", Help: "Messages the worker currently allows in work: its configured concurrency, lowered while the cluster throttles."}),
+		BulkConcurrency:      prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "bulk_concurrency_limit", Help: "Bulk requests the worker currently allows in flight: its configured bulk concurrency, lowered while the cluster throttles."}),
 		ObjectsInFlight:      prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "objects_in_flight", Help: "S3 objects being read and indexed."}),
 		BulkItemFailures:     prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_item_failures_total", Help: "Bulk items that failed, by the cluster's error type (e.g. es_rejected_execution_exception, mapper_parsing_exception)."}, []string{"reason"}),
 		Lag:                  prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "lag_seconds", Help: "Time from the S3 event to the end of indexing its object.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)}),
@@ -70,7 +72,7 @@ func New(version string) *Metrics {
 	}
 	for _, c := range []prometheus.Collector{m.MessagesReceived, m.MessagesDeleted, m.MessagesReturned, m.MessagesLeft, m.MessagesInFlight,
 		m.Objects, m.ObjectBytes, m.Records, m.BulkRequests, m.BulkDuration, m.BulkItems, m.VisibilityExtensions,
-		m.ObjectsInFlight, m.IntakeLimit, m.BulkItemFailures, m.Lag, m.MessageAge, m.QueueMessages, m.QueuePollFailures,
+		m.ObjectsInFlight, m.IntakeLimit, m.BulkConcurrency, m.BulkItemFailures, m.Lag, m.MessageAge, m.QueueMessages, m.QueuePollFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}

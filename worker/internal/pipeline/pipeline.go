@@ -59,6 +59,12 @@ type Options struct {
 	// 5 MiB).
 	BulkMaxDocs  int
 	BulkMaxBytes int
+	// BulkConcurrency is the most bulk requests in flight (default 4); it
+	// shrinks while the cluster throttles, like intake.
+	BulkConcurrency int
+	// BulkFlushInterval is the longest a document waits for its bulk request
+	// to fill (default 50 ms).
+	BulkFlushInterval time.Duration
 	// BulkAttempts is how many times a bulk request with retryable failures is
 	// sent before the message is returned to the queue (default 12: with the
 	// default delays, several minutes of cluster outage or throttling).
@@ -101,6 +107,8 @@ func (o *Options) defaults() {
 	def(&o.BulkMaxDocs, 1000)
 	def(&o.BulkMaxBytes, 5<<20)
 	def(&o.BulkAttempts, 12)
+	def(&o.BulkConcurrency, 4)
+	defd(&o.BulkFlushInterval, 50*time.Millisecond)
 	defd(&o.RetryBase, 200*time.Millisecond)
 	defd(&o.RetryMax, 30*time.Second)
 	defd(&o.ShutdownGrace, 20*time.Second)
@@ -133,6 +141,8 @@ type Pipeline struct {
 	intake *limiter
 	// deletes batches the deletes of finished messages.
 	deletes *deleter
+	// batches gathers documents of all objects into bulk requests.
+	batches *batcher
 }
 
 // New assembles a pipeline.
@@ -140,6 +150,7 @@ func New(q Queue, src Source, snk Sink, tr Transform, o Options) *Pipeline {
 	o.defaults()
 	p := &Pipeline{q: q, src: src, snk: snk, tr: tr, o: o, log: o.Logger, m: o.Metrics, deletes: newDeleter(q)}
 	p.intake = newLimiter(o.MinConcurrency, o.Concurrency, func(n int) { p.m.IntakeLimit.Set(float64(n)) })
+	p.batches = newBatcher(p)
 	return p
 }
 
@@ -181,6 +192,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		defer close(deletesDone)
 		p.deletes.run()
 	}()
+	batchesDone := make(chan struct{})
+	go func() {
+		defer close(batchesDone)
+		p.batches.run(workCtx)
+	}()
 	var g errgroup.Group
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
@@ -200,7 +216,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	})
 	stopPoll()
 	err := g.Wait()
-	// Every handler has settled its message: no delete can come after this.
+	// Every handler has settled its message: no document and no delete can
+	// come after this.
+	close(p.batches.in)
+	<-batchesDone
 	p.deletes.close()
 	<-deletesDone
 	return err

@@ -413,3 +413,55 @@ func TestDeletesAreBatched(t *testing.T) {
 		t.Errorf("delete batches %v: want fewer requests than messages, each of at most 10", q.batches)
 	}
 }
+
+func TestObjectsShareBulkRequests(t *testing.T) {
+	q := &fakeQueue{}
+	src := fakeSource{}
+	for i := range 60 {
+		k := fmt.Sprintf("k%d", i)
+		src[k] = gzLines(finding(k, 1))
+		q.pending = append(q.pending, queue.Message{ID: k, Body: note(k)})
+	}
+	snk := &fakeSink{}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{Concurrency: 20, BulkConcurrency: 2, BulkFlushInterval: 30 * time.Millisecond}))
+	if len(q.deleted) != 60 || len(snk.docs) != 60 {
+		t.Fatalf("deleted %d messages, %d documents", len(q.deleted), len(snk.docs))
+	}
+	most := 0
+	for _, c := range snk.calls {
+		most = max(most, len(c))
+	}
+	if len(snk.calls) >= 30 || most < 5 {
+		t.Errorf("%d bulk requests for 60 one-record objects, the largest with %d documents: want documents of several objects per request", len(snk.calls), most)
+	}
+}
+
+// TestObjectSpansManyBulkRequests: one message's documents ride in many bulk
+// requests, some throttled; the message is deleted only after the last one.
+func TestObjectSpansManyBulkRequests(t *testing.T) {
+	var lines []string
+	for i := range 50 {
+		lines = append(lines, finding(fmt.Sprint(i), 1))
+	}
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(lines...)}
+	var deletedEarly, throttled bool
+	snk := &fakeSink{}
+	snk.answer = func(_ int, it sink.Item) sink.Outcome {
+		q.mu.Lock()
+		deletedEarly = deletedEarly || len(q.deleted) > 0
+		q.mu.Unlock()
+		if !throttled && strings.HasSuffix(it.ID, "/21") {
+			throttled = true
+			return sink.Retry
+		}
+		return sink.Written
+	}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{BulkMaxDocs: 10, BulkConcurrency: 3}))
+	if fmt.Sprint(q.deleted) != "[m]" || len(snk.docs) != 50 || deletedEarly {
+		t.Errorf("deleted %v (early: %v), %d documents", q.deleted, deletedEarly, len(snk.docs))
+	}
+	if len(snk.calls) != 6 {
+		t.Errorf("%d bulk requests, want 5 of 10 documents and one retry", len(snk.calls))
+	}
+}

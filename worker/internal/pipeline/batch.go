@@ -1,0 +1,229 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/logtide/logtide/worker/internal/deadletter"
+	"github.com/logtide/logtide/worker/internal/sink"
+)
+
+// entry is one document on its way to the cluster and the object it belongs
+// to.
+type entry struct {
+	item       sink.Item
+	line       int
+	deadLetter bool // a dead-letter document, not the record itself
+	ack        *objectAck
+}
+
+func (e entry) size() int { return len(e.item.Body) + len(e.item.ID) + len(e.item.Index) + 64 }
+
+// batcher gathers the documents of every object in work into bulk requests
+// bounded by count and bytes, sends a request when it is full or when the
+// flush interval has passed since its first document, and keeps up to
+// BulkConcurrency requests in flight. Submitting blocks while every sender is
+// busy and the next request is full: memory stays bounded by
+// (BulkConcurrency + 2) requests whatever the number of objects in flight.
+type batcher struct {
+	p       *Pipeline
+	in      chan entry
+	flushes chan []entry
+	senders *limiter
+}
+
+func newBatcher(p *Pipeline) *batcher {
+	return &batcher{
+		p:       p,
+		in:      make(chan entry),
+		flushes: make(chan []entry),
+		senders: newLimiter(1, p.o.BulkConcurrency, func(n int) { p.m.BulkConcurrency.Set(float64(n)) }),
+	}
+}
+
+// submit hands a document to the batcher; its outcome arrives through its ack.
+func (b *batcher) submit(ctx context.Context, e entry) error {
+	e.ack.submitted()
+	select {
+	case b.in <- e:
+		return nil
+	case <-ctx.Done():
+		e.ack.failed(ctx.Err())
+		return ctx.Err()
+	}
+}
+
+// run batches until in is closed, then flushes what is left and waits for
+// every request in flight. ctx cancels the requests themselves (shutdown
+// grace over): their documents fail and their objects are not done.
+func (b *batcher) run(ctx context.Context) {
+	var senders sync.WaitGroup
+	defer senders.Wait()
+	o := b.p.o
+	var cur []entry
+	size := 0
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	send := func() {
+		if len(cur) == 0 {
+			return
+		}
+		batch := cur
+		cur, size = nil, 0
+		timer.Stop()
+		// A free sender is needed before the next batch fills: this is the
+		// backpressure that bounds memory.
+		if b.senders.acquire(ctx, 1) == 0 {
+			for _, e := range batch {
+				e.ack.failed(ctx.Err())
+			}
+			return
+		}
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			defer b.senders.release(1)
+			b.flush(ctx, batch)
+		}()
+	}
+	for {
+		select {
+		case e, ok := <-b.in:
+			if !ok {
+				send()
+				return
+			}
+			if len(cur) == 0 {
+				timer.Reset(o.BulkFlushInterval)
+			}
+			cur = append(cur, e)
+			size += e.size()
+			if len(cur) >= o.BulkMaxDocs || size >= o.BulkMaxBytes {
+				send()
+			}
+		case <-timer.C:
+			send()
+		}
+	}
+}
+
+// flush writes one batch. Items that fail with a retryable status are sent
+// again, alone, with exponential backoff and jitter; a document the cluster
+// rejects is replaced by its dead-letter document. Every entry ends settled
+// or failed on its object's ack.
+func (b *batcher) flush(ctx context.Context, pending []entry) {
+	p := b.p
+	failAll := func(err error) {
+		for _, e := range pending {
+			e.ack.failed(err)
+		}
+	}
+	items := make([]sink.Item, 0, len(pending))
+	holding := false
+	hold := func() {
+		p.intake.throttled()
+		b.senders.throttled()
+		if !holding {
+			holding = true
+			p.intake.enter()
+		}
+	}
+	defer func() {
+		if holding {
+			p.intake.leave()
+		}
+	}()
+	for attempt := 1; len(pending) > 0; attempt++ {
+		items = items[:0]
+		for _, e := range pending {
+			items = append(items, e.item)
+		}
+		start := time.Now()
+		res, err := p.snk.Bulk(ctx, items)
+		p.m.BulkDuration.Observe(time.Since(start).Seconds())
+		if err != nil {
+			p.m.BulkRequests.WithLabelValues("error").Inc()
+			var re *sink.RequestError
+			if errors.As(err, &re) && !re.Retryable {
+				failAll(permanent("bulk_rejected", err))
+				return
+			}
+			if attempt >= p.o.BulkAttempts || ctx.Err() != nil {
+				failAll(retryable("bulk_unavailable", fmt.Errorf("%d attempts: %w", attempt, err)))
+				return
+			}
+			hold()
+			d := backoff(p.o.RetryBase, p.o.RetryMax, attempt)
+			p.log.Warn("bulk request failed; retrying", "documents", len(items), "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
+			if !sleep(ctx, d) {
+				failAll(ctx.Err())
+				return
+			}
+			continue
+		}
+		p.m.BulkRequests.WithLabelValues("ok").Inc()
+		if time.Since(start) > p.o.SlowBulk {
+			p.intake.throttled()
+			b.senders.throttled()
+		}
+		var again []entry
+		var lastReason string
+		for i, r := range res {
+			e := pending[i]
+			p.m.BulkItems.WithLabelValues(r.Outcome.String()).Inc()
+			if r.Outcome == sink.Retry || r.Outcome == sink.Rejected {
+				p.m.BulkItemFailures.WithLabelValues(failureReason(r)).Inc()
+			}
+			switch {
+			case r.Outcome == sink.Retry:
+				again = append(again, e)
+				lastReason = r.Reason
+			case e.deadLetter && (r.Outcome == sink.Written || r.Outcome == sink.Stale):
+				p.m.Records.WithLabelValues("dead_lettered").Inc()
+				e.ack.settled(r.Outcome, true)
+			case e.deadLetter:
+				e.ack.failed(permanent("dead_letter_rejected", fmt.Errorf("line %d: the dead-letter index %s refused the record (status %d): %s", e.line, p.o.DeadLetterIndex, r.Status, r.Reason)))
+			case r.Outcome == sink.Written:
+				p.m.Records.WithLabelValues("indexed").Inc()
+				e.ack.settled(r.Outcome, false)
+			case r.Outcome == sink.Stale:
+				p.m.Records.WithLabelValues("stale").Inc()
+				e.ack.settled(r.Outcome, false)
+			default: // rejected: keep it, with the cluster's reason, in the dead-letter index
+				again = append(again, p.deadLetter(e.ack, deadletter.Record{
+					Line: e.line, Stage: deadletter.StageIndex, Reason: r.Reason, Status: r.Status,
+					Raw: e.item.Body, TargetIndex: e.item.Index, TargetID: e.item.ID,
+				}))
+			}
+		}
+		pending = again
+		if lastReason == "" {
+			p.intake.succeeded()
+			b.senders.succeeded()
+			continue // done, or only new dead-letter documents to send at once
+		}
+		if attempt >= p.o.BulkAttempts {
+			failAll(retryable("bulk_throttled", fmt.Errorf("%d documents still failing after %d attempts: %s", len(pending), attempt, lastReason)))
+			return
+		}
+		hold()
+		d := backoff(p.o.RetryBase, p.o.RetryMax, attempt)
+		p.log.Warn("bulk items throttled; retrying them", "documents", len(pending), "attempt", attempt, "retry_in", d.Round(time.Millisecond), "reason", lastReason)
+		if !sleep(ctx, d) {
+			failAll(ctx.Err())
+			return
+		}
+	}
+}
+
+// failureReason is a low-cardinality label for a failed item: the cluster's
+// error type, or its status.
+func failureReason(r sink.Result) string {
+	if r.ErrorType != "" {
+		return r.ErrorType
+	}
+	return fmt.Sprintf("status_%d", r.Status)
+}
