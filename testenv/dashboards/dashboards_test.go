@@ -1,0 +1,812 @@
+//go:build integration
+
+package dashboards
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"github.com/logtide/logtide/shared/gdexport"
+	"github.com/logtide/logtide/testenv/awslocal"
+	"github.com/logtide/logtide/testenv/search"
+)
+
+// noDataWhenHealthy lists the metrics a healthy run never touches: a labelled
+// counter has no series before its first event, so the panels built on them
+// show "no data" here. Keep it short: each entry is a panel whose data this
+// test cannot prove.
+var noDataWhenHealthy = map[string]string{
+	// Only after a transient failure (an object unreadable for now, the
+	// cluster still failing after every retry) or a shutdown that outlasts
+	// its grace period.
+	"logtide_messages_returned_total": "",
+}
+
+// TestDashboardsAgainstLiveServices runs a worker on the local stack with a
+// real Prometheus scraping it every second, feeds it findings, poison
+// records, a body that is no notification and a notification for a missing
+// object, then checks the fleet dashboard's every query against Prometheus
+// and the findings dashboard's every query and field against OpenSearch.
+func TestDashboardsAgainstLiveServices(t *testing.T) {
+	esURL := env(t, "OPENSEARCH_URL")
+	env(t, "AWS_ENDPOINT_URL")
+	root := repoRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	phase := func(what string) { t.Logf("%6.1fs %s", time.Since(t0).Seconds(), what) }
+
+	run(t, root, "testenv/prometheus.sh", "install")
+	run(t, root, "promtool", "check", "config", "compose/prometheus.yml")
+	bin := filepath.Join(t.TempDir(), "worker")
+	run(t, root, "go", "build", "-o", bin, "./worker/cmd/worker")
+	phase("prometheus installed, worker built")
+
+	c, err := awslocal.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("dash-%d", time.Now().UnixNano())
+	// A short visibility timeout and two receives send the messages the
+	// worker leaves alone to the dead-letter queue within seconds.
+	st, err := c.Provision(ctx, awslocal.Options{Bucket: name, Queue: name, VisibilityTimeout: 2 * time.Second, MaxReceiveCount: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadLetterIndex := "dl-" + name
+	t.Cleanup(func() {
+		// The worker installed a template per index name; the documents are
+		// only needed while the test runs.
+		es := search.New(esURL)
+		for _, path := range []string{"/" + name + "-*", "/" + deadLetterIndex, "/_index_template/" + name, "/_index_template/" + deadLetterIndex} {
+			if err := es.Do(context.Background(), http.MethodDelete, path, nil, nil); err != nil {
+				t.Logf("cleanup: %v", err)
+			}
+		}
+	})
+
+	metricsAddr := freeAddr(t)
+	worker := start(t, bin, "run", "--queue-url", st.QueueURL, "--es-url", esURL, "--index-prefix", name,
+		"--dead-letter-index", deadLetterIndex, "--metrics-addr", metricsAddr, "--wait-time", "1s",
+		"--concurrency", "4", "--bulk-max-docs", "25")
+	defer worker.stop(t)
+	waitFor(t, ctx, "the worker's /healthz", worker, func() (bool, string) {
+		_, err := get(ctx, "http://"+metricsAddr+"/healthz")
+		return err == nil, fmt.Sprint(err)
+	})
+
+	promAddr := freeAddr(t)
+	promDir := t.TempDir()
+	promCfg := filepath.Join(promDir, "prometheus.yml")
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: logtide-worker\n    static_configs:\n      - targets: [%q]\n", metricsAddr)
+	if err := os.WriteFile(promCfg, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, root, "promtool", "check", "config", promCfg)
+	prom := start(t, "prometheus", "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(promDir, "data"),
+		"--web.listen-address="+promAddr)
+	defer prom.stop(t)
+	pc := promClient{base: "http://" + promAddr}
+	waitFor(t, ctx, "Prometheus's first scrape of the worker", prom, func() (bool, string) {
+		r, err := pc.query(ctx, `up{job="logtide-worker"} == 1`)
+		return err == nil && len(r.samples) == 1, fmt.Sprint(r.samples, err)
+	})
+	firstScrape := time.Now()
+	phase("worker and Prometheus up")
+
+	// The work arrives after the first scrape, so every counter and histogram
+	// moves within Prometheus's view.
+	corpus, err := gdexport.New(gdexport.Options{Seed: 5, Objects: 6, FindingsPerObject: 20,
+		Accounts: []string{"123456789012", "210987654321"}, Regions: []string{"us-east-1", "eu-west-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range corpus.Objects() {
+		var buf bytes.Buffer
+		if err := corpus.WriteObject(&buf, i); err != nil {
+			t.Fatal(err)
+		}
+		put(t, ctx, c, name, o.Key, buf.Bytes())
+	}
+	good := func(id string, sev string) string {
+		return `{"arn":"arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/` + id + `","id":"` + id +
+			`","accountId":"123456789012","region":"us-east-1","type":"Recon:EC2/PortProbeUnprotectedPort","severity":` + sev +
+			`,"createdAt":"2026-01-05T10:00:00.000Z","updatedAt":"2026-01-05T11:00:00.000Z"}`
+	}
+	// Two poison records: one the worker cannot read as JSON, one the
+	// cluster's mapping refuses (a bulk item failure).
+	poison := []string{good(name+"-p1", "5"), `{not json`, good(name+"-p2", `{"x":1}`)}
+	// Findings on the edges of GuardDuty's severity bands: the findings
+	// dashboard's bands must count each of them exactly once.
+	for i, sev := range []string{"1", "3.9", "4", "6.9", "7", "8.9", "9", "10"} {
+		poison = append(poison, good(fmt.Sprintf("%s-s%d", name, i), sev))
+	}
+	put(t, ctx, c, name, "AWSLogs/123456789012/GuardDuty/us-east-1/2026/01/05/poison.jsonl.gz", gz(t, strings.Join(poison, "\n")+"\n"))
+	// Two messages the worker must leave for the redrive policy.
+	gone := "AWSLogs/123456789012/GuardDuty/us-east-1/2026/01/05/gone.jsonl.gz"
+	put(t, ctx, c, name, gone, gz(t, "{}\n"))
+	if _, err := c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(name), Key: aws.String(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(st.QueueURL), MessageBody: aws.String("not a notification")}); err != nil {
+		t.Fatal(err)
+	}
+	phase("uploaded")
+
+	waitFor(t, ctx, "the queue to drain (and 2 messages in the DLQ)", worker, func() (bool, string) {
+		v, f, d, err1 := c.Depth(ctx, st.QueueURL)
+		dv, _, _, err2 := c.Depth(ctx, st.DLQURL)
+		ok := err1 == nil && err2 == nil && v+f+d == 0 && dv == 2
+		return ok, fmt.Sprintf("queue visible %d in flight %d delayed %d, DLQ %d (%v %v)", v, f, d, dv, err1, err2)
+	})
+	drained := time.Now()
+	phase("queue drained")
+	// Enough samples for rate() and for the final values to be scraped.
+	if wait := max(time.Until(firstScrape.Add(12*time.Second)), time.Until(drained.Add(3*time.Second))); wait > 0 {
+		time.Sleep(wait)
+	}
+
+	page, err := get(ctx, "http://"+metricsAddr+"/metrics")
+	if err != nil || !strings.Contains(page, "logtide_records_total{") {
+		t.Fatalf("scrape of the worker: %v\n%.2000s", err, page)
+	}
+
+	t.Run("promtool check metrics", func(t *testing.T) {
+		cmd := exec.Command("promtool", "check", "metrics")
+		cmd.Stdin = strings.NewReader(page)
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) != 0 {
+			t.Errorf("promtool check metrics on the worker's scrape: %v\n%s", err, out)
+		}
+		// Debian's promtool lags behind; the linter of the client library
+		// the worker is built with may know more rules.
+		problems, err := promlint.New(strings.NewReader(page)).Lint()
+		if err != nil || len(problems) != 0 {
+			t.Errorf("promlint (client_golang) on the worker's scrape: %v %+v", err, problems)
+		}
+	})
+
+	fleet := loadDashboard(t, fleetFile)
+	exported := scrapedNames(page)
+	t.Run("fleet metric names are exported", func(t *testing.T) {
+		declared := declaredMetrics(t, root)
+		seen := map[string]bool{}
+		for _, q := range promQueries(fleet) {
+			for _, n := range metricNames(q.expr) {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				switch _, quiet := noDataWhenHealthy[n]; {
+				case exported[n]:
+				case quiet && declared[n]:
+				default:
+					t.Errorf("%s uses %s, which the worker does not export (%s)", q.where, n, q.expr)
+				}
+			}
+		}
+		for n := range noDataWhenHealthy {
+			if exported[n] {
+				t.Errorf("%s has data in a healthy run: drop it from noDataWhenHealthy", n)
+			}
+		}
+	})
+
+	t.Run("every fleet query returns data", func(t *testing.T) {
+		vals := testVarValues()
+		for _, q := range promQueries(fleet) {
+			expr, err := expandVars(q.expr, vals)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			r, err := pc.query(ctx, expr)
+			if err != nil {
+				t.Errorf("%s: %s: %v", q.where, expr, err)
+				continue
+			}
+			quiet := slices.ContainsFunc(metricNames(q.expr), func(n string) bool { _, ok := noDataWhenHealthy[n]; return ok })
+			if quiet {
+				continue
+			}
+			finite := slices.ContainsFunc(r.samples, func(s sample) bool { return !math.IsNaN(s.value) && !math.IsInf(s.value, 0) })
+			if len(r.samples) == 0 || !finite {
+				t.Errorf("%s: no data: %s → %v", q.where, expr, r.samples)
+			}
+		}
+		for _, v := range fleet.Templating.List {
+			sel, label, ok := labelValuesQuery(v.queryString())
+			if !ok {
+				continue
+			}
+			var values []string
+			if err := pc.get(ctx, "/api/v1/label/"+label+"/values?match[]="+url.QueryEscape(sel), &values); err != nil || !slices.Contains(values, metricsAddr) {
+				t.Errorf("variable %s: label_values(%s, %s) = %v (%v), want %s among them", v.Name, sel, label, values, err, metricsAddr)
+			}
+		}
+	})
+
+	t.Run("the counters tell what happened", func(t *testing.T) {
+		one := func(expr string) float64 {
+			r, err := pc.query(ctx, expr)
+			if err != nil || len(r.samples) != 1 {
+				t.Errorf("%s: %v %v", expr, r.samples, err)
+				return math.NaN()
+			}
+			return r.samples[0].value
+		}
+		if d := one(`sum(logtide_records_total{outcome="read"}) - sum(logtide_records_total{outcome=~"indexed|stale|dead_lettered"})`); d != 0 {
+			t.Errorf("records read - (indexed + stale + dead_lettered) = %v", d)
+		}
+		if n := one(`sum(logtide_records_total{outcome="dead_lettered"})`); n != 2 {
+			t.Errorf("%v records dead-lettered, want 2", n)
+		}
+		for _, expr := range []string{
+			`logtide_bulk_item_failures_total{reason="mapper_parsing_exception"}`,
+			`logtide_messages_left_for_redrive_total{reason="unparsable_body"}`,
+			`logtide_messages_left_for_redrive_total{reason="object_unavailable"}`,
+			`logtide_objects_total{outcome="failed"}`,
+			`logtide_messages_deleted_total{reason="test_event"}`,
+		} {
+			if n := one(expr); !(n >= 1) {
+				t.Errorf("%s = %v, want ≥ 1", expr, n)
+			}
+		}
+	})
+	phase("fleet dashboard checked")
+
+	t.Run("findings dashboard fields and queries", func(t *testing.T) {
+		es := search.New(esURL)
+		if err := es.Refresh(ctx, name+"-*,"+deadLetterIndex); err != nil {
+			t.Fatal(err)
+		}
+		findings := loadDashboard(t, findingsFile)
+		// The worker ran with --index-prefix name and --dead-letter-index
+		// dl-name, to keep this test's documents apart; their mappings come
+		// from the same templates as guardduty-* and logtide-deadletter.
+		indexOf := map[string]string{"findings": name + "-*", "deadletters": deadLetterIndex}
+		used := map[string]map[string]bool{} // datasource variable → fields
+		aggregated := map[string]map[string]bool{}
+		for _, p := range allPanels(findings.Panels) {
+			for _, tg := range p.Targets {
+				v := strings.Trim(tg.Datasource.UID, "${}")
+				index, ok := indexOf[v]
+				if !ok {
+					t.Errorf("panel %q: datasource variable %q", p.Title, v)
+					continue
+				}
+				if used[v] == nil {
+					used[v], aggregated[v] = map[string]bool{}, map[string]bool{}
+				}
+				for _, f := range targetFields(tg) {
+					used[v][f] = true
+				}
+				for _, b := range tg.BucketAggs {
+					if b.Field != "" {
+						aggregated[v][b.Field] = true
+					}
+				}
+				for _, f := range panelFields(p) {
+					used[v][f] = true
+				}
+				checkSearch(t, ctx, es, index, p.Title, tg)
+			}
+		}
+		for _, f := range []string{"type", "severity", "accountId", "region", "remote.location", "@timestamp"} {
+			if !used["findings"][f] {
+				t.Errorf("the findings dashboard does not use %s", f)
+			}
+		}
+		if !aggregated["deadletters"]["stage"] {
+			t.Error("no dead-letter panel counts by stage")
+		}
+		want := map[string]string{"type": "keyword", "severity": "float", "accountId": "keyword", "region": "keyword",
+			"remote.location": "geo_point", "@timestamp": "date", "stage": "keyword"}
+		for v, fields := range used {
+			types := fieldTypes(t, ctx, es, indexOf[v], fields)
+			for f := range fields {
+				typ, ok := types[f]
+				switch {
+				case !ok:
+					t.Errorf("%s: field %s used by the dashboard is not in the mapping of %s", v, f, indexOf[v])
+				case want[f] != "" && typ != want[f]:
+					t.Errorf("%s: field %s is %s, want %s", v, f, typ, want[f])
+				case aggregated[v][f] && typ == "text":
+					t.Errorf("%s: field %s is aggregated but mapped as text", v, f)
+				}
+			}
+		}
+	})
+	phase("findings dashboard checked")
+
+	if err := worker.stop(t); err != nil {
+		t.Errorf("worker did not stop cleanly: %v\n%s", err, worker.tail())
+	}
+	prom.stop(t)
+	phase("stopped")
+}
+
+func env(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: run the integration tests with `make test`, which starts the local services", name)
+	}
+	return v
+}
+
+// run runs a command from the repository root and fails the test with its
+// output if it fails.
+func run(t *testing.T, root, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// proc is a child process the test owns; stop ends it by its pid.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{}
+	err  error
+	once sync.Once
+}
+
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: filepath.Base(name), cmd: exec.Command(name, args...), out: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	return p
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *proc) tail() string {
+	s := p.out.String()
+	if len(s) > 4000 {
+		s = "…" + s[len(s)-4000:]
+	}
+	return s
+}
+
+// stop sends SIGTERM, then SIGKILL after 30 s; it returns how the process
+// ended (nil for exit status 0).
+func (p *proc) stop(t *testing.T) error {
+	p.once.Do(func() {
+		if !p.exited() {
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(30 * time.Second):
+				t.Errorf("%s (pid %d) ignored SIGTERM for 30 s; killing it", p.name, p.cmd.Process.Pid)
+				_ = p.cmd.Process.Kill()
+				<-p.done
+			}
+		}
+	})
+	return p.err
+}
+
+// waitFor polls cond until it holds, failing with its last word if p exits
+// or ctx ends first.
+func waitFor(t *testing.T, ctx context.Context, what string, p *proc, cond func() (bool, string)) {
+	t.Helper()
+	last := ""
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		last = msg
+		if p.exited() {
+			t.Fatalf("waiting for %s: %s exited (%v)\n%s", what, p.name, p.err, p.tail())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v; last: %s\n%s:\n%s", what, ctx.Err(), last, p.name, p.tail())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func get(ctx context.Context, u string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s: %.300s", u, resp.Status, b)
+	}
+	return string(b), err
+}
+
+func gz(t *testing.T, s string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := io.WriteString(zw, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func put(t *testing.T, ctx context.Context, c *awslocal.Clients, bucket, key string, body []byte) {
+	t.Helper()
+	if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ---------------------------------------------------------------- Prometheus
+
+type promClient struct{ base string }
+
+type sample struct {
+	labels map[string]string
+	value  float64
+}
+
+type promResult struct {
+	samples []sample
+}
+
+// get decodes the data of a Prometheus API answer into out; an answer
+// whose status is not success is an error.
+func (p promClient) get(ctx context.Context, path string, out any) error {
+	body, err := get(ctx, p.base+path)
+	var env struct {
+		Status    string          `json:"status"`
+		ErrorType string          `json:"errorType"`
+		Error     string          `json:"error"`
+		Data      json.RawMessage `json:"data"`
+	}
+	if jerr := json.Unmarshal([]byte(body), &env); jerr != nil {
+		if err == nil {
+			err = jerr
+		}
+		return err
+	}
+	if env.Status != "success" {
+		return fmt.Errorf("status %s: %s: %s", env.Status, env.ErrorType, env.Error)
+	}
+	return json.Unmarshal(env.Data, out)
+}
+
+// query runs an instant query now.
+func (p promClient) query(ctx context.Context, expr string) (promResult, error) {
+	var data struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := p.get(ctx, "/api/v1/query?query="+url.QueryEscape(expr), &data); err != nil {
+		return promResult{}, err
+	}
+	var r promResult
+	parse := func(v [2]any) float64 {
+		s, _ := v[1].(string)
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return math.NaN()
+		}
+		return f
+	}
+	switch data.ResultType {
+	case "vector":
+		var vs []struct {
+			Metric map[string]string `json:"metric"`
+			Value  [2]any            `json:"value"`
+		}
+		if err := json.Unmarshal(data.Result, &vs); err != nil {
+			return r, err
+		}
+		for _, v := range vs {
+			r.samples = append(r.samples, sample{labels: v.Metric, value: parse(v.Value)})
+		}
+	case "scalar":
+		var v [2]any
+		if err := json.Unmarshal(data.Result, &v); err != nil {
+			return r, err
+		}
+		r.samples = append(r.samples, sample{value: parse(v)})
+	default:
+		return r, fmt.Errorf("result type %s: a dashboard panel wants a vector", data.ResultType)
+	}
+	return r, nil
+}
+
+// scrapedNames returns the sample names of a text-format scrape.
+func scrapedNames(page string) map[string]bool {
+	out := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(page))
+	for sc.Scan() {
+		l := sc.Text()
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if i := strings.IndexAny(l, "{ "); i > 0 {
+			out[l[:i]] = true
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------- OpenSearch
+
+var luceneFieldRE = regexp.MustCompile(`([A-Za-z_@][A-Za-z0-9_.@]*):`)
+
+// targetFields lists the fields a findings-dashboard target reads.
+func targetFields(tg target) []string {
+	fields := []string{tg.TimeField}
+	queries := []string{tg.Query}
+	for _, b := range tg.BucketAggs {
+		if b.Field != "" {
+			fields = append(fields, b.Field)
+		}
+		for _, q := range filterQueries(b) {
+			queries = append(queries, q)
+		}
+	}
+	for _, m := range tg.Metrics {
+		if m.Field != "" {
+			fields = append(fields, m.Field)
+		}
+	}
+	for _, q := range queries {
+		for _, m := range luceneFieldRE.FindAllStringSubmatch(q, -1) {
+			fields = append(fields, m[1])
+		}
+	}
+	return fields
+}
+
+// panelFields lists the document fields a panel shows by name: columns kept
+// by filterFieldsByName, geomap locations.
+func panelFields(p panel) []string {
+	var out []string
+	for _, tr := range p.Transformations {
+		if tr.ID == "filterFieldsByName" {
+			var o struct {
+				Include struct {
+					Names []string `json:"names"`
+				} `json:"include"`
+			}
+			_ = json.Unmarshal(tr.Options, &o)
+			out = append(out, o.Include.Names...)
+		}
+	}
+	if p.Type == "geomap" {
+		var o struct {
+			Layers []struct {
+				Location struct {
+					Geohash   string `json:"geohash"`
+					Latitude  string `json:"latitude"`
+					Longitude string `json:"longitude"`
+				} `json:"location"`
+			} `json:"layers"`
+		}
+		_ = json.Unmarshal(p.Options, &o)
+		for _, l := range o.Layers {
+			for _, f := range []string{l.Location.Geohash, l.Location.Latitude, l.Location.Longitude} {
+				if f != "" {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// fieldTypes returns the mapping type of each field in the indices matching
+// index.
+func fieldTypes(t *testing.T, ctx context.Context, es *search.Client, index string, fields map[string]bool) map[string]string {
+	t.Helper()
+	var names []string
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	var res map[string]struct {
+		Mappings map[string]struct {
+			Mapping map[string]struct {
+				Type string `json:"type"`
+			} `json:"mapping"`
+		} `json:"mappings"`
+	}
+	if err := es.Do(ctx, http.MethodGet, "/"+index+"/_mapping/field/"+url.PathEscape(strings.Join(names, ",")), nil, &res); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, idx := range res {
+		for f, m := range idx.Mappings {
+			for _, v := range m.Mapping {
+				out[f] = v.Type
+			}
+		}
+	}
+	return out
+}
+
+// checkSearch runs a target as the OpenSearch plugin would (same query,
+// aggregations nested in order, or raw documents) and requires data; for a
+// filters aggregation, that its buckets split every document exactly once.
+func checkSearch(t *testing.T, ctx context.Context, es *search.Client, index, panelTitle string, tg target) {
+	t.Helper()
+	q := tg.Query
+	if q == "" {
+		q = "*"
+	}
+	body := map[string]any{
+		"size": 0, "track_total_hits": true,
+		"query": map[string]any{"query_string": map[string]any{"query": q, "analyze_wildcard": true}},
+	}
+	raw := slices.ContainsFunc(tg.Metrics, func(m osMetric) bool { return m.Type == "raw_data" || m.Type == "raw_document" })
+	if raw {
+		body["size"] = 100
+		body["sort"] = []any{map[string]any{tg.TimeField: "desc"}}
+	} else {
+		var aggs map[string]any
+		for i := len(tg.BucketAggs) - 1; i >= 0; i-- {
+			a := bucketAggBody(tg.BucketAggs[i])
+			if aggs != nil {
+				a["aggs"] = aggs
+			}
+			aggs = map[string]any{tg.BucketAggs[i].ID: a}
+		}
+		body["aggs"] = aggs
+	}
+	var res struct {
+		Hits struct {
+			Total struct{ Value int } `json:"total"`
+			Hits  []json.RawMessage   `json:"hits"`
+		} `json:"hits"`
+		Aggregations map[string]struct {
+			Buckets json.RawMessage `json:"buckets"`
+		} `json:"aggregations"`
+	}
+	if err := es.Do(ctx, http.MethodPost, "/"+index+"/_search", body, &res); err != nil {
+		t.Errorf("panel %q target %s: %v", panelTitle, tg.RefID, err)
+		return
+	}
+	if raw {
+		if len(res.Hits.Hits) == 0 {
+			t.Errorf("panel %q target %s (%s): no document", panelTitle, tg.RefID, q)
+		}
+		return
+	}
+	if len(tg.BucketAggs) == 0 {
+		return
+	}
+	outer := tg.BucketAggs[0]
+	b := res.Aggregations[outer.ID].Buckets
+	total := 0
+	if outer.Type == "filters" {
+		var byLabel map[string]struct {
+			DocCount int `json:"doc_count"`
+		}
+		_ = json.Unmarshal(b, &byLabel)
+		for _, v := range byLabel {
+			total += v.DocCount
+		}
+		if total != res.Hits.Total.Value {
+			t.Errorf("panel %q target %s: filters %v count %d documents of %d: bands overlap or leave gaps", panelTitle, tg.RefID, byLabel, total, res.Hits.Total.Value)
+		}
+	} else {
+		var list []struct {
+			DocCount int `json:"doc_count"`
+		}
+		_ = json.Unmarshal(b, &list)
+		for _, v := range list {
+			total += v.DocCount
+		}
+	}
+	if total == 0 {
+		t.Errorf("panel %q target %s: %s aggregation on %q found nothing", panelTitle, tg.RefID, outer.Type, outer.Field)
+	}
+}
+
+func bucketAggBody(b bucketAgg) map[string]any {
+	setting := func(k string, def int) int {
+		if s, ok := b.Settings[k].(string); ok {
+			if n, err := strconv.Atoi(s); err == nil {
+				return n
+			}
+		}
+		return def
+	}
+	switch b.Type {
+	case "terms":
+		return map[string]any{"terms": map[string]any{"field": b.Field, "size": setting("size", 10), "min_doc_count": setting("min_doc_count", 1),
+			"order": map[string]any{"_count": "desc"}}}
+	case "filters":
+		fs := map[string]any{}
+		for label, q := range filterQueries(b) {
+			fs[label] = map[string]any{"query_string": map[string]any{"query": q, "analyze_wildcard": true}}
+		}
+		return map[string]any{"filters": map[string]any{"filters": fs}}
+	case "geohash_grid":
+		return map[string]any{"geohash_grid": map[string]any{"field": b.Field, "precision": setting("precision", 3)}}
+	case "date_histogram":
+		return map[string]any{"date_histogram": map[string]any{"field": b.Field, "fixed_interval": "1d", "min_doc_count": setting("min_doc_count", 0)}}
+	}
+	return map[string]any{"unsupported_" + b.Type: map[string]any{}}
+}
