@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // DefaultMaxLine bounds one record; GuardDuty findings are far smaller.
@@ -31,25 +32,69 @@ const HeadBytes = 16 << 10
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
+// Reader is an object's content, decompressed when it is gzip. Close it to
+// give its buffers back for the next object.
+type Reader struct {
+	br *bufio.Reader
+	zr *gzip.Reader // nil for plain text
+}
+
+// Buffers and decompressors are reused across objects: a worker reading many
+// small objects would otherwise allocate ~100 KiB for each.
+var (
+	bufPool  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+	gzipPool sync.Pool // *gzip.Reader
+)
+
 // Open wraps r so that gzip-compressed content is decompressed and plain text
 // passes through unchanged. An empty stream is valid and yields no records.
-func Open(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+func Open(r io.Reader) (*Reader, error) {
+	br := bufPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	out := &Reader{br: br}
 	magic, err := br.Peek(2)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return br, nil
+			return out, nil
 		}
+		out.Close()
 		return nil, err
 	}
 	if magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		zr, _ := gzipPool.Get().(*gzip.Reader)
+		if zr == nil {
+			zr, err = gzip.NewReader(br)
+		} else {
+			err = zr.Reset(br)
+		}
 		if err != nil {
+			out.Close()
 			return nil, fmt.Errorf("gzip header: %w", err)
 		}
-		return zr, nil
+		out.zr = zr
 	}
-	return br, nil
+	return out, nil
+}
+
+// Read reads decompressed content.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.zr != nil {
+		return r.zr.Read(p)
+	}
+	return r.br.Read(p)
+}
+
+// Close returns the buffers to their pools; the Reader must not be used after.
+func (r *Reader) Close() {
+	if r.zr != nil {
+		gzipPool.Put(r.zr)
+		r.zr = nil
+	}
+	if r.br != nil {
+		r.br.Reset(nil)
+		bufPool.Put(r.br)
+		r.br = nil
+	}
 }
 
 // Scanner reads newline-delimited records.
@@ -67,7 +112,19 @@ func NewScanner(r io.Reader, maxLine int) *Scanner {
 	if maxLine <= 0 {
 		maxLine = DefaultMaxLine
 	}
-	return &Scanner{r: bufio.NewReaderSize(r, 64<<10), maxLine: maxLine}
+	br := bufPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &Scanner{r: br, maxLine: maxLine}
+}
+
+// Close returns the scanner's buffer to its pool; the Scanner must not be
+// used after.
+func (s *Scanner) Close() {
+	if s.r != nil {
+		s.r.Reset(nil)
+		bufPool.Put(s.r)
+		s.r = nil
+	}
 }
 
 // Next returns the next non-blank record and its 1-based line number. The

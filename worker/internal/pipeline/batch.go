@@ -31,18 +31,36 @@ func (e entry) size() int { return len(e.item.Body) + len(e.item.ID) + len(e.ite
 type batcher struct {
 	p       *Pipeline
 	in      chan entry
-	flushes chan []entry
 	senders *limiter
+	// ended is signalled when an object's stream has been read to its end,
+	// freed when a sender is done: an object that waits only for the current
+	// request gets it sent as soon as a sender is free, instead of after the
+	// flush interval, while an object still streaming fills requests to
+	// their limits.
+	ended chan struct{}
+	freed chan struct{}
 }
 
 func newBatcher(p *Pipeline) *batcher {
 	return &batcher{
 		p:       p,
 		in:      make(chan entry),
-		flushes: make(chan []entry),
+		ended:   make(chan struct{}, 1),
+		freed:   make(chan struct{}, 1),
 		senders: newLimiter(1, p.o.BulkConcurrency, func(n int) { p.m.BulkConcurrency.Set(float64(n)) }),
 	}
 }
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// doneReading tells the batcher that an object has submitted its last
+// document.
+func (b *batcher) doneReading() { signal(b.ended) }
 
 // submit hands a document to the batcher; its outcome arrives through its ack.
 func (b *batcher) submit(ctx context.Context, e entry) error {
@@ -65,29 +83,40 @@ func (b *batcher) run(ctx context.Context) {
 	o := b.p.o
 	var cur []entry
 	size := 0
+	waiting := false // an object that has ended waits for the current request
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	dispatch := func() {
+		batch := cur
+		cur, size, waiting = nil, 0, false
+		timer.Stop()
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			defer signal(b.freed)
+			defer b.senders.release(1)
+			b.flush(ctx, batch)
+		}()
+	}
+	// send waits for a free sender: this is the backpressure that bounds
+	// memory.
 	send := func() {
 		if len(cur) == 0 {
 			return
 		}
-		batch := cur
-		cur, size = nil, 0
-		timer.Stop()
-		// A free sender is needed before the next batch fills: this is the
-		// backpressure that bounds memory.
-		if b.senders.acquire(ctx, 1) == 0 {
-			for _, e := range batch {
+		if b.senders.acquire(ctx, 1, 1) == 0 {
+			for _, e := range cur {
 				e.ack.failed(ctx.Err())
 			}
+			cur, size, waiting = nil, 0, false
 			return
 		}
-		senders.Add(1)
-		go func() {
-			defer senders.Done()
-			defer b.senders.release(1)
-			b.flush(ctx, batch)
-		}()
+		dispatch()
+	}
+	sendIfFree := func() {
+		if waiting && len(cur) > 0 && b.senders.tryAcquire() {
+			dispatch()
+		}
 	}
 	for {
 		select {
@@ -106,6 +135,11 @@ func (b *batcher) run(ctx context.Context) {
 			}
 		case <-timer.C:
 			send()
+		case <-b.ended:
+			waiting = true
+			sendIfFree()
+		case <-b.freed:
+			sendIfFree()
 		}
 	}
 }

@@ -12,8 +12,9 @@ import (
 const deleteWindow = 20 * time.Millisecond
 
 type deleteRequest struct {
-	m    queue.Message
-	done chan error
+	m queue.Message
+	// settled is called with the outcome of this message's entry.
+	settled func(error)
 }
 
 // deleter gathers the deletes of messages finishing at about the same time
@@ -24,17 +25,18 @@ type deleter struct {
 }
 
 func newDeleter(q Queue) *deleter {
-	return &deleter{q: q, reqs: make(chan deleteRequest)}
+	// The buffer lets a finished message free its slot without waiting for
+	// the delete request: the work is already durable.
+	return &deleter{q: q, reqs: make(chan deleteRequest, 100)}
 }
 
-// delete removes m and returns the outcome of its own entry.
-func (d *deleter) delete(m queue.Message) error {
-	r := deleteRequest{m: m, done: make(chan error, 1)}
-	d.reqs <- r
-	return <-r.done
+// delete queues m for deletion; settled gets the outcome of its entry.
+func (d *deleter) delete(m queue.Message, settled func(error)) {
+	d.reqs <- deleteRequest{m: m, settled: settled}
 }
 
-// run serves deletes until close; it must outlive every caller of delete.
+// run serves deletes until close, then sends what is queued; it must outlive
+// every caller of delete.
 func (d *deleter) run() {
 	for first := range d.reqs {
 		batch := []deleteRequest{first}
@@ -71,9 +73,9 @@ func (d *deleter) send(batch []deleteRequest) {
 	errs, err := d.q.DeleteBatch(ctx, msgs)
 	for i, r := range batch {
 		if err != nil {
-			r.done <- err
+			r.settled(err)
 		} else {
-			r.done <- errs[i]
+			r.settled(errs[i])
 		}
 	}
 }

@@ -48,13 +48,16 @@ func (l *limiter) notify() {
 	l.changed = make(chan struct{})
 }
 
-// acquire waits until at least one message may start, then reserves up to
-// want slots and returns how many it reserved (0 when ctx is done).
-func (l *limiter) acquire(ctx context.Context, want int) int {
+// acquire waits until at least min(atLeast, limit) slots are free (any
+// number when nothing is in flight), then reserves up to want of them and
+// returns how many it reserved (0 when ctx is done).
+func (l *limiter) acquire(ctx context.Context, atLeast, want int) int {
 	for {
 		l.mu.Lock()
-		free := int(math.Floor(l.limit)) - l.inFlight
-		if l.failing == 0 && free > 0 {
+		limit := int(math.Floor(l.limit))
+		free := limit - l.inFlight
+		enough := free >= min(atLeast, limit) || (l.inFlight == 0 && free > 0)
+		if l.failing == 0 && free > 0 && enough {
 			n := min(want, free)
 			l.inFlight += n
 			l.mu.Unlock()
@@ -70,19 +73,23 @@ func (l *limiter) acquire(ctx context.Context, want int) int {
 	}
 }
 
+// tryAcquire reserves one slot if one is free right now.
+func (l *limiter) tryAcquire() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failing == 0 && int(math.Floor(l.limit))-l.inFlight > 0 {
+		l.inFlight++
+		return true
+	}
+	return false
+}
+
 // release frees n slots.
 func (l *limiter) release(n int) {
 	l.mu.Lock()
 	l.inFlight -= n
 	l.notify()
 	l.mu.Unlock()
-}
-
-// busy reports whether any message is in work.
-func (l *limiter) busy() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.inFlight > 0
 }
 
 // throttled cuts the bound in half, at most once a second so that one burst

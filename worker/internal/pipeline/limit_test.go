@@ -99,14 +99,14 @@ func TestLimiterAIMD(t *testing.T) {
 	// acquire admits up to the limit and waits for a release.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if n := l.acquire(ctx, 10); n != 10 {
+	if n := l.acquire(ctx, 1, 10); n != 10 {
 		t.Fatalf("acquired %d", n)
 	}
-	if n := l.acquire(ctx, 10); n != 6 {
+	if n := l.acquire(ctx, 1, 10); n != 6 {
 		t.Fatalf("acquired %d, want the remaining 6", n)
 	}
 	got := make(chan int)
-	go func() { got <- l.acquire(ctx, 1) }()
+	go func() { got <- l.acquire(ctx, 1, 1) }()
 	select {
 	case n := <-got:
 		t.Fatalf("acquired %d beyond the limit", n)
@@ -120,7 +120,7 @@ func TestLimiterAIMD(t *testing.T) {
 	// While a batch is failing nothing is admitted, even with free slots.
 	l.release(16)
 	l.enter()
-	go func() { got <- l.acquire(ctx, 1) }()
+	go func() { got <- l.acquire(ctx, 1, 1) }()
 	select {
 	case n := <-got:
 		t.Fatalf("acquired %d while failing", n)

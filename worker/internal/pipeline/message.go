@@ -93,14 +93,16 @@ func (p *Pipeline) objects(ctx context.Context, log *slog.Logger, messageID stri
 }
 
 func (p *Pipeline) delete(log *slog.Logger, m queue.Message, reason string) {
-	if err := p.deletes.delete(m); err != nil {
-		// The work is durable; a redelivery will find every document already
-		// at its version and succeed as a no-op.
-		log.Error("delete failed; the message will be redelivered", "err", err)
-		return
-	}
-	p.m.MessagesDeleted.WithLabelValues(reason).Inc()
-	log.Debug("message deleted", "reason", reason)
+	p.deletes.delete(m, func(err error) {
+		if err != nil {
+			// The work is durable; a redelivery will find every document
+			// already at its version and succeed as a no-op.
+			log.Error("delete failed; the message will be redelivered", "err", err)
+			return
+		}
+		p.m.MessagesDeleted.WithLabelValues(reason).Inc()
+		log.Debug("message deleted", "reason", reason)
+	})
 }
 
 func (p *Pipeline) giveBack(log *slog.Logger, m queue.Message, after time.Duration, reason string, cause error) {

@@ -35,7 +35,9 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	defer p.m.ObjectsInFlight.Dec()
 	ack := newObjectAck(o)
 	var bytes int64
-	ack.end(p.stream(ctx, ack, &bytes))
+	err := p.stream(ctx, ack, &bytes)
+	p.batches.doneReading()
+	ack.end(err)
 	<-ack.done // the batcher settles or fails every submitted document
 	t, err := ack.result()
 	t.bytes = bytes
@@ -76,7 +78,9 @@ func (p *Pipeline) stream(ctx context.Context, ack *objectAck, bytes *int64) err
 	if err != nil {
 		return classifyRead(ctx, 0, err)
 	}
+	defer in.Close()
 	sc := decode.NewScanner(in, p.o.MaxLineBytes)
+	defer sc.Close()
 	for {
 		rec, line, err := sc.Next()
 		if errors.Is(err, io.EOF) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -143,6 +145,8 @@ type Pipeline struct {
 	deletes *deleter
 	// batches gathers documents of all objects into bulk requests.
 	batches *batcher
+	// working counts messages in work (not slots reserved for a receive).
+	working atomic.Int64
 }
 
 // New assembles a pipeline.
@@ -206,14 +210,31 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	p.receive(ctx, func(m queue.Message) {
+	start := func(m queue.Message) {
+		p.working.Add(1)
 		g.Go(func() error {
 			// The slot is freed when the message's fate is settled.
 			defer p.intake.release(1)
+			defer p.working.Add(-1)
 			p.handle(workCtx, m, vis)
 			return nil
 		})
-	})
+	}
+	// One receive request returns at most 10 messages and takes a round
+	// trip: with many messages in work, several receives run at once. The
+	// first receiver that finds the queue idle stops them all.
+	recvCtx, stopReceiving := context.WithCancel(ctx)
+	var receivers sync.WaitGroup
+	for range min(16, (p.o.Concurrency+9)/10) {
+		receivers.Add(1)
+		go func() {
+			defer receivers.Done()
+			p.receive(recvCtx, start)
+			stopReceiving()
+		}()
+	}
+	receivers.Wait()
+	stopReceiving()
 	stopPoll()
 	err := g.Wait()
 	// Every handler has settled its message: no document and no delete can
@@ -232,7 +253,9 @@ func (p *Pipeline) receive(ctx context.Context, start func(queue.Message)) {
 	lastBusy := time.Now()
 	failures := 0
 	for {
-		n := p.intake.acquire(ctx, 10)
+		// Receive in batches: waiting for half the slots (up to 10) to free
+		// up costs little latency and saves most of the receive requests.
+		n := p.intake.acquire(ctx, min(10, (p.o.Concurrency+1)/2), 10)
 		if n == 0 {
 			return
 		}
@@ -260,7 +283,7 @@ func (p *Pipeline) receive(ctx context.Context, start func(queue.Message)) {
 			}
 			start(m)
 		}
-		if len(msgs) > 0 || p.intake.busy() {
+		if len(msgs) > 0 || p.working.Load() > 0 {
 			lastBusy = time.Now()
 			continue
 		}

@@ -90,9 +90,13 @@ type fakeSink struct {
 	calls  [][]string
 	answer func(call int, it sink.Item) sink.Outcome
 	block  chan struct{}
+	delay  time.Duration // per request, like a real cluster's latency
 }
 
 func (s *fakeSink) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, error) {
+	if s.delay > 0 {
+		time.Sleep(s.delay)
+	}
 	if s.block != nil {
 		select {
 		case <-s.block:
@@ -422,7 +426,9 @@ func TestObjectsShareBulkRequests(t *testing.T) {
 		src[k] = gzLines(finding(k, 1))
 		q.pending = append(q.pending, queue.Message{ID: k, Body: note(k)})
 	}
-	snk := &fakeSink{}
+	// While both senders wait for the cluster, the documents of the objects
+	// finishing meanwhile gather into the next request.
+	snk := &fakeSink{delay: 20 * time.Millisecond}
 	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{Concurrency: 20, BulkConcurrency: 2, BulkFlushInterval: 30 * time.Millisecond}))
 	if len(q.deleted) != 60 || len(snk.docs) != 60 {
 		t.Fatalf("deleted %d messages, %d documents", len(q.deleted), len(snk.docs))
@@ -463,5 +469,26 @@ func TestObjectSpansManyBulkRequests(t *testing.T) {
 	}
 	if len(snk.calls) != 6 {
 		t.Errorf("%d bulk requests, want 5 of 10 documents and one retry", len(snk.calls))
+	}
+}
+
+// TestSeveralReceivers: with enough concurrency several receive loops run;
+// every message is processed once and the idle exit still happens, although
+// each loop sees the others' reserved slots.
+func TestSeveralReceivers(t *testing.T) {
+	q := &fakeQueue{}
+	src := fakeSource{}
+	for i := range 300 {
+		k := fmt.Sprintf("k%d", i)
+		src[k] = gzLines(finding(k, 1))
+		q.pending = append(q.pending, queue.Message{ID: k, Body: note(k)})
+	}
+	snk := &fakeSink{}
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{Concurrency: 40}))
+	if len(q.deleted) != 300 || len(snk.docs) != 300 {
+		t.Fatalf("deleted %d messages, %d documents", len(q.deleted), len(snk.docs))
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(q.deleted)))) != 300 {
+		t.Error("a message was deleted twice")
 	}
 }
