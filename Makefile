@@ -52,3 +52,11 @@ services-status:
 
 clean:
 	rm -rf $(BIN)
+
+## bench: throughput and cost of the worker against floors measured in the same run
+## (decode floor, I/O floor), on seeded corpora; prints a table (see docs/benchmarks.md).
+## BENCH_FLAGS passes options, e.g. BENCH_FLAGS=-record=docs/benchmarks.md.
+.PHONY: bench
+BENCH_FLAGS ?=
+bench: build services-up
+	$(GO) run ./bench/cmd/bench $(BENCH_FLAGS)

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/logtide/logtide/bench/internal/backend"
+	"github.com/logtide/logtide/bench/internal/bulksink"
+	"github.com/logtide/logtide/bench/internal/corpus"
+	"github.com/logtide/logtide/bench/internal/floor"
+	"github.com/logtide/logtide/bench/internal/report"
+	"github.com/logtide/logtide/bench/internal/sysinfo"
+	"github.com/logtide/logtide/shared/gdexport"
+)
+
+// bucket holds every object on the fast S3 server.
+const bucket = "bench-exports"
+
+type bench struct {
+	c       config
+	runID   string
+	logDir  string
+	started time.Time
+	machine sysinfo.Machine
+	load0   string
+
+	typical, tiny, throttle, huge *corpus.Set
+
+	decode map[string]floor.Decode // "<corpus> <parse>"
+	io     map[string][]floor.IO   // "<backend> <corpus>"
+
+	fake     *backend.FakeS3
+	emq      *backend.ElasticMQ
+	fast     *backend.AWS
+	sink     *bulksink.Sink
+	hasPprof bool
+
+	main     report.Table
+	cpu      report.Table
+	timeline report.Table
+	targets  []string
+	// throttleSummary says what the throttled run did, in words.
+	throttleSummary string
+	notes           []string
+	profiles        []string
+}
+
+func newBench(c config) *bench {
+	b := &bench{
+		c:       c,
+		runID:   fmt.Sprintf("%d", time.Now().Unix()),
+		started: time.Now(),
+		decode:  map[string]floor.Decode{},
+		io:      map[string][]floor.IO{},
+	}
+	b.logDir = filepath.Join(c.root, ".cache", "bench", "logs")
+	b.main = report.Table{
+		Head:  []string{"row", "corpus", "objects", "findings", "MB", "s", "objects/s", "findings/s", "MB/s", "CPU-s/GB", "peak RSS MiB", "vs floor"},
+		Right: []bool{false, false, true, true, true, true, true, true, true, true, true, false},
+	}
+	b.cpu = report.Table{
+		Head:  []string{"worker row", "wall s", "worker", "worker cores", "harness (S3 + sink)", "ElasticMQ", "OpenSearch", "everything else", "machine busy"},
+		Right: []bool{false, true, true, true, true, true, true, true, true},
+	}
+	return b
+}
+
+func (b *bench) close() {
+	if b.sink != nil {
+		b.sink.Close()
+	}
+	if b.emq != nil {
+		b.emq.Stop()
+	}
+	if b.fake != nil {
+		b.fake.Close()
+	}
+}
+
+func (b *bench) run(ctx context.Context) error {
+	if err := os.MkdirAll(b.logDir, 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Stat(b.c.workerBin); err != nil {
+		return fmt.Errorf("worker binary: %w (run make build)", err)
+	}
+	help, _ := exec.Command(b.c.workerBin, "run", "--help").CombinedOutput()
+	b.hasPprof = strings.Contains(string(help), "--pprof-addr")
+	b.machine = sysinfo.Describe()
+	b.load0 = sysinfo.LoadAvg()
+	logf("machine: %d CPUs (%s), %s; load average %s", b.machine.CPUs, b.machine.CPUModel, b.machine.MemTotal, b.load0)
+
+	// Corpora for the floors first, so the decode floor runs in a process
+	// whose heap is about as small as the worker's.
+	var err error
+	if b.typical, err = b.generate("typical", gdexport.Options{Seed: b.c.seed, Objects: b.c.typicalObjects, FindingsPerObject: b.c.typicalFindings, Prefix: "typical"}); err != nil {
+		return err
+	}
+	if b.tiny, err = b.generate("tiny", gdexport.Options{Seed: b.c.seed + 1, Objects: b.c.tinyObjects, FindingsPerObject: 1, ReexportPercent: -1, Prefix: "tiny"}); err != nil {
+		return err
+	}
+	if err := b.decodeFloors(); err != nil {
+		return err
+	}
+	if b.c.rows["throttle"] {
+		if b.throttle, err = b.generate("throttle", gdexport.Options{Seed: b.c.seed + 2, Objects: b.c.throttleObjects, FindingsPerObject: b.c.typicalFindings, Prefix: "throttle"}); err != nil {
+			return err
+		}
+	}
+	if b.c.hugeFindings > 0 && b.c.rows["huge"] {
+		if b.huge, err = b.generate("huge", gdexport.Options{Seed: b.c.seed + 3, Objects: 1, FindingsPerObject: b.c.hugeFindings, Prefix: "huge"}); err != nil {
+			return err
+		}
+		if b.huge.Raw < 1<<30 {
+			b.notes = append(b.notes, fmt.Sprintf("The huge object is %.2f GiB uncompressed, under the 1 GiB aimed at: raise -huge-findings.", float64(b.huge.Raw)/(1<<30)))
+		}
+	}
+
+	if err := b.startFast(ctx); err != nil {
+		return err
+	}
+	b.ioFloors(ctx)
+	b.workerRows(ctx)
+	b.write()
+	return nil
+}
+
+func (b *bench) generate(name string, o gdexport.Options) (*corpus.Set, error) {
+	s, err := corpus.Generate(name, o)
+	if err != nil {
+		return nil, err
+	}
+	logf("corpus %s: %d objects, %d lines, %.1f MB uncompressed, %.1f MB gzip, rendered in %s",
+		name, len(s.Objects), s.Lines, float64(s.Raw)/1e6, float64(s.Gz)/1e6, s.GenTime.Round(time.Millisecond))
+	return s, nil
+}
+
+func (b *bench) label(s *corpus.Set) string {
+	switch s.Name {
+	case "typical", "throttle":
+		return fmt.Sprintf("typical %d×%d", len(s.Objects), b.c.typicalFindings)
+	case "tiny":
+		return fmt.Sprintf("tiny %d×1", len(s.Objects))
+	case "huge":
+		return fmt.Sprintf("huge 1×%dk", b.c.hugeFindings/1000)
+	}
+	return s.Name
+}
+
+// ---------------------------------------------------------------- decode floor
+
+func (b *bench) decodeFloors() error {
+	for _, s := range []*corpus.Set{b.typical, b.tiny} {
+		for _, p := range []floor.Parse{floor.Unmarshal, floor.Valid} {
+			d, err := floor.RunDecode(s, p, 1500*time.Millisecond, 2000)
+			if err != nil {
+				return fmt.Errorf("decode floor %s: %w", s.Name, err)
+			}
+			b.decode[s.Name+" "+p.String()] = d
+			logf("decode floor %s %s: %.1f MB per CPU-s, %.0f findings per CPU-s (%d passes)", s.Name, p, d.MBPerCPUSecond(), d.LinesPerCPUSecond(), d.Passes)
+			vs := "floor"
+			if p == floor.Valid {
+				vs = "second reference: the Unmarshal floor costs " + report.Ratio(b.decode[s.Name+" json.Unmarshal"].CPUPerGB()/d.CPUPerGB())
+			}
+			b.main.Add("decode floor, gunzip + "+p.String(), b.label(s), fmt.Sprint(len(s.Objects)), fmt.Sprint(s.Lines),
+				report.Num(float64(s.Raw)/1e6), report.Num(d.CPU.Seconds()/float64(d.Passes))+" CPU",
+				"–", report.Num(d.LinesPerCPUSecond())+" /CPU-s", report.Num(d.MBPerCPUSecond())+" /CPU-s",
+				report.Num(d.CPUPerGB()), "–", vs)
+		}
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- servers
+
+func (b *bench) startFast(ctx context.Context) error {
+	var err error
+	if b.fake, err = backend.StartFakeS3(); err != nil {
+		return fmt.Errorf("gofakes3: %w", err)
+	}
+	lib, err := backend.InstallElasticMQ(ctx, b.c.root, os.Stderr)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if b.emq, err = backend.StartElasticMQ(ctx, b.c.root, lib); err != nil {
+		return err
+	}
+	logf("ElasticMQ (pid %d) at %s in %s; gofakes3 at %s", b.emq.Pid, b.emq.URL, time.Since(t0).Round(100*time.Millisecond), b.fake.URL)
+	if b.fast, err = backend.Connect("ElasticMQ + gofakes3", b.fake.URL, b.emq.URL); err != nil {
+		return err
+	}
+	for _, s := range []*corpus.Set{b.typical, b.tiny, b.throttle, b.huge} {
+		if s == nil {
+			continue
+		}
+		for i := range s.Objects {
+			if err := b.fake.Put(bucket, s.Objects[i].Key, s.Objects[i].Gz); err != nil {
+				return fmt.Errorf("seeding gofakes3: %w", err)
+			}
+		}
+	}
+	// gofakes3 keeps its own copy of the huge object; ours is not needed.
+	if b.huge != nil {
+		b.huge.Objects[0].Gz = nil
+	}
+	if b.sink, err = bulksink.Start(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- I/O floor
+
+func (b *bench) ioFloors(ctx context.Context) {
+	b.ioFloor(ctx, b.fast, "fast", bucket, b.tiny, b.c.ioObjects)
+	b.ioFloor(ctx, b.fast, "fast", bucket, b.typical, b.c.ioObjects)
+	if b.c.motoObjects <= 0 || !b.c.rows["moto"] {
+		return
+	}
+	moto, err := b.motoSeed(ctx)
+	if err != nil {
+		b.main.Add("I/O floor, moto", "", "", "", "", "", "", "", "", "", "", "skipped: "+err.Error())
+		logf("moto I/O floor skipped: %v", err)
+		return
+	}
+	defer b.motoCleanup(moto)
+	b.ioFloor(ctx, moto.aws, "moto", moto.bucket, b.tiny.Subset("tiny", b.c.motoObjects), b.c.motoObjects)
+	b.ioFloor(ctx, moto.aws, "moto", moto.bucket, b.typical, b.c.motoObjects)
+}
+
+// ioFloor runs the plain loop at every concurrency level on a fresh queue
+// each time and reports the best level. Each level moves at least
+// minObjects notifications: a corpus with fewer objects is queued several
+// times over, so that no level is timed over a few milliseconds.
+func (b *bench) ioFloor(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, minObjects int) {
+	var runs []floor.IO
+	reps := max(1, (minObjects+len(s.Objects)-1)/len(s.Objects))
+	total := reps * len(s.Objects)
+	for _, lvl := range b.c.levels {
+		qurl, err := aws.CreateQueue(ctx, fmt.Sprintf("bench-%s-io-%s-%d", b.runID, s.Name, lvl), 60*time.Second)
+		if err != nil {
+			runs = append(runs, floor.IO{Concurrency: lvl, Err: err})
+			continue
+		}
+		now := time.Now()
+		var bodies []string
+		for range reps {
+			for _, o := range s.Objects {
+				bodies = append(bodies, backend.Notification(bkt, o.Key, int64(len(o.Gz)), now))
+			}
+		}
+		if err := aws.Enqueue(ctx, qurl, bodies); err != nil {
+			runs = append(runs, floor.IO{Concurrency: lvl, Err: err})
+			aws.DeleteQueue(ctx, qurl)
+			continue
+		}
+		r := floor.RunIO(ctx, aws, qurl, total, lvl, 90*time.Second)
+		aws.DeleteQueue(ctx, qurl)
+		runs = append(runs, r)
+		if r.Err != nil {
+			logf("I/O floor %s %s c=%d: %v", aws.Name, s.Name, lvl, r.Err)
+		} else {
+			logf("I/O floor %s %s c=%d: %.1f objects/s, %.1f MB/s (gzip)", aws.Name, s.Name, lvl, r.ObjectsPerSecond(), float64(r.Bytes)/1e6/r.Wall.Seconds())
+		}
+	}
+	b.io[key+" "+s.Name] = runs
+	best, ok := bestIO(runs)
+	var lv []string
+	for _, r := range runs {
+		if r.Err != nil {
+			lv = append(lv, fmt.Sprintf("c=%d failed", r.Concurrency))
+		} else {
+			lv = append(lv, fmt.Sprintf("c=%d %s/s", r.Concurrency, report.Num(r.ObjectsPerSecond())))
+		}
+	}
+	name := "I/O floor, " + aws.Name
+	if !ok {
+		msg := "failed"
+		for _, r := range runs {
+			if r.Err != nil {
+				msg = "failed: " + r.Err.Error()
+				break
+			}
+		}
+		b.main.Add(name, b.label(s), fmt.Sprint(total), fmt.Sprint(reps*s.Lines), "", "", "", "", "", "", "", msg)
+		return
+	}
+	reads := ""
+	if reps > 1 {
+		reads = fmt.Sprintf(" each object read %d times;", reps)
+	}
+	b.main.Add(name, b.label(s), fmt.Sprint(best.Objects), fmt.Sprint(reps*s.Lines),
+		report.Num(float64(best.Bytes)/1e6)+" gz", report.Num(best.Wall.Seconds()),
+		report.Num(best.ObjectsPerSecond()), report.Num(float64(reps*s.Lines)/best.Wall.Seconds()),
+		report.Num(float64(best.Bytes)/1e6/best.Wall.Seconds())+" gz", "–", "–",
+		fmt.Sprintf("floor;%s best c=%d (%s)", reads, best.Concurrency, strings.Join(lv, ", ")))
+}
+
+func bestIO(runs []floor.IO) (floor.IO, bool) {
+	var best floor.IO
+	ok := false
+	for _, r := range runs {
+		if r.Err == nil && (!ok || r.ObjectsPerSecond() > best.ObjectsPerSecond()) {
+			best, ok = r, true
+		}
+	}
+	return best, ok
+}
+
+// ioFloorRate is the best objects/s of an I/O floor, or NaN.
+func (b *bench) ioFloorRate(key string) float64 {
+	if r, ok := bestIO(b.io[key]); ok {
+		return r.ObjectsPerSecond()
+	}
+	return math.NaN()
+}

@@ -1,0 +1,175 @@
+// Command bench measures the worker against floors taken in the same run:
+// the CPU cost of decompressing and parsing the findings once (decode floor)
+// and the rate of a plain receive/get/delete loop against the same S3/SQS
+// servers (I/O floor). The worker rows run the real bin/worker from local
+// S3/SQS servers into a discarding bulk endpoint, into the local OpenSearch
+// node, and into a bulk endpoint that throttles for a while. Corpora are
+// seeded, so every run measures the same bytes.
+//
+// See docs/benchmarks.md; `make bench` builds the worker, starts the local
+// services and runs this.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	root      string
+	workerBin string
+	seed      uint64
+
+	typicalObjects, typicalFindings int
+	tinyObjects                     int
+	hugeFindings                    int
+	hugeCompanions                  int
+	throttleObjects                 int
+	motoObjects                     int
+	ioObjects                       int
+
+	motoURL, osURL string
+	concurrency    int
+	repeat         int
+	levels         []int
+	pprof          bool
+
+	throttleAt     float64
+	throttleWindow time.Duration
+	throttleItems  int
+	throttleReqs   int
+
+	out        string
+	record     string
+	rows       map[string]bool
+	workerArgs []string
+}
+
+func main() {
+	var c config
+	var levels string
+	var seed uint64
+	flag.StringVar(&c.root, "root", "", "repository root (default: the folder holding go.mod, found upwards from the working directory)")
+	flag.StringVar(&c.workerBin, "worker", "bin/worker", "worker binary, relative to the root unless absolute")
+	flag.Uint64Var(&seed, "seed", 1, "corpus seed; each corpus derives its own from it")
+	flag.IntVar(&c.typicalObjects, "typical-objects", 120, "objects of the typical corpus")
+	flag.IntVar(&c.typicalFindings, "typical-findings", 500, "new findings per typical object (plus about 20 % re-exports)")
+	flag.IntVar(&c.tinyObjects, "tiny-objects", 2000, "objects of one finding each")
+	flag.IntVar(&c.hugeFindings, "huge-findings", 405000, "findings of the huge object (≈2.7 KB each; 0 skips the huge row)")
+	flag.IntVar(&c.hugeCompanions, "huge-companions", 15, "typical objects queued with the huge one, so that many more are in flight")
+	flag.IntVar(&c.throttleObjects, "throttle-objects", 300, "typical-size objects of the throttled run")
+	flag.IntVar(&c.motoObjects, "moto-objects", 100, "objects each level of the moto I/O floor moves (moto is slow; 0 skips moto)")
+	flag.IntVar(&c.ioObjects, "io-objects", 500, "objects each level of the ElasticMQ + gofakes3 I/O floor moves at least (corpora are queued several times over)")
+	flag.StringVar(&c.motoURL, "moto-url", envOr("MOTO_URL", "http://127.0.0.1:5000"), "moto endpoint (reference I/O floor)")
+	flag.StringVar(&c.osURL, "opensearch-url", envOr("OPENSEARCH_URL", "http://127.0.0.1:9200"), "OpenSearch endpoint (empty skips the OpenSearch row)")
+	flag.IntVar(&c.concurrency, "concurrency", 16, "the worker's --concurrency in every worker row")
+	flag.IntVar(&c.repeat, "repeat", 3, "runs of each discard-sink row (typical, tiny); the median is reported")
+	flag.StringVar(&levels, "io-concurrency", "1,4,16", "concurrency levels of the I/O floor; the best is reported")
+	flag.BoolVar(&c.pprof, "pprof", true, "take CPU profiles of the worker (needs its --pprof-addr)")
+	flag.Float64Var(&c.throttleAt, "throttle-at", 0.2, "share of the throttled run's findings written before the sink starts answering 429")
+	flag.DurationVar(&c.throttleWindow, "throttle-window", 6*time.Second, "how long the sink throttles")
+	flag.IntVar(&c.throttleItems, "throttle-items", 2, "while throttling, answer 429 for one item in this many (0: none)")
+	flag.IntVar(&c.throttleReqs, "throttle-requests", 4, "while throttling, answer 429 for one whole bulk request in this many (0: none)")
+	rows := flag.String("rows", "moto,typical,tiny,huge,opensearch,throttle", "rows to run besides the decode floors and the ElasticMQ + gofakes3 I/O floor")
+	workerArgs := flag.String("worker-args", "", "extra options for every worker run, space-separated (e.g. \"--bulk-flush-interval=5ms\"); they are printed with the results")
+	flag.StringVar(&c.out, "out", ".cache/bench/report.md", "where the report is written too, relative to the root unless absolute")
+	flag.StringVar(&c.record, "record", "", "also replace the results section of this Markdown file (e.g. docs/benchmarks.md)")
+	flag.Parse()
+	c.seed = seed
+	c.rows = map[string]bool{}
+	for _, r := range strings.Split(*rows, ",") {
+		switch r = strings.TrimSpace(r); r {
+		case "moto", "typical", "tiny", "huge", "opensearch", "throttle":
+			c.rows[r] = true
+		case "":
+		default:
+			fatalf("-rows: unknown row %q", r)
+		}
+	}
+	c.workerArgs = strings.Fields(*workerArgs)
+	for _, f := range strings.Split(levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 64 {
+			fatalf("-io-concurrency: %q is not a level in 1..64", f)
+		}
+		c.levels = append(c.levels, n)
+	}
+	if c.typicalObjects < 1 || c.typicalFindings < 1 || c.tinyObjects < 1 || c.throttleObjects < 1 || c.concurrency < 1 || c.repeat < 1 {
+		fatalf("corpus sizes and -concurrency must be positive")
+	}
+	if c.root == "" {
+		r, err := findRoot()
+		if err != nil {
+			fatalf("%v", err)
+		}
+		c.root = r
+	}
+	c.workerBin = abs(c.root, c.workerBin)
+	c.out = abs(c.root, c.out)
+	if c.record != "" {
+		c.record = abs(c.root, c.record)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A hard bound on the whole run, well above its expected 10–15 minutes.
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Minute)
+	defer cancel()
+
+	b := newBench(c)
+	err := b.run(ctx)
+	b.close()
+	if err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func envOr(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok {
+		return v
+	}
+	return def
+}
+
+func abs(root, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(root, p)
+}
+
+func findRoot() (string, error) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for range 20 {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		p := filepath.Dir(d)
+		if p == d {
+			break
+		}
+		d = p
+	}
+	return "", errors.New("no go.mod above the working directory; pass -root")
+}
+
+func fatalf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+func logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: %s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
+}

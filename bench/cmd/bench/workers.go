@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/logtide/logtide/bench/internal/backend"
+	"github.com/logtide/logtide/bench/internal/corpus"
+	"github.com/logtide/logtide/bench/internal/floor"
+	"github.com/logtide/logtide/bench/internal/report"
+	"github.com/logtide/logtide/bench/internal/sysinfo"
+	"github.com/logtide/logtide/bench/internal/workerrun"
+)
+
+// workerRow is one run of the worker binary and what was measured around it.
+type workerRow struct {
+	name string
+	set  *corpus.Set // the objects queued, in queue order
+	res  workerrun.Result
+	err  error
+
+	// CPU used during the worker's lifetime by each party.
+	harnessCPU, emqCPU, osCPU, busy time.Duration
+	osKnown                         bool
+}
+
+type workerOpts struct {
+	name            string // for people
+	key             string // for queue and file names
+	set             *corpus.Set
+	esURL           string
+	installTemplate bool
+	indexPrefix     string
+	deadLetter      string
+	profile         workerrun.Profile
+	onSample        func(workerrun.Sample)
+	timeout         time.Duration
+}
+
+// runWorker queues one notification per object on a fresh ElasticMQ queue and
+// runs the worker until it has deleted them all and exited on idle.
+func (b *bench) runWorker(ctx context.Context, o workerOpts) *workerRow {
+	w := &workerRow{name: o.name, set: o.set}
+	qurl, err := b.fast.CreateQueue(ctx, "bench-"+b.runID+"-"+o.key, 60*time.Second)
+	if err != nil {
+		w.err = err
+		return w
+	}
+	defer b.fast.DeleteQueue(context.WithoutCancel(ctx), qurl)
+	now := time.Now()
+	bodies := make([]string, len(o.set.Objects))
+	for i, ob := range o.set.Objects {
+		bodies[i] = backend.Notification(bucket, ob.Key, int64(len(ob.Gz)), now)
+	}
+	if err := b.fast.Enqueue(ctx, qurl, bodies); err != nil {
+		w.err = err
+		return w
+	}
+	if o.indexPrefix == "" {
+		o.indexPrefix = "bench" + b.runID
+	}
+	if o.deadLetter == "" {
+		o.deadLetter = "benchdl" + b.runID
+	}
+	args := []string{
+		"--queue-url", qurl,
+		"--es-url", o.esURL,
+		"--exit-when-idle", "3s",
+		"--install-template=" + strconv.FormatBool(o.installTemplate),
+		"--concurrency", strconv.Itoa(b.c.concurrency),
+		"--index-prefix", o.indexPrefix,
+		"--dead-letter-index", o.deadLetter,
+	}
+	args = append(args, b.c.workerArgs...)
+	home, _ := os.UserHomeDir()
+	if o.timeout == 0 {
+		o.timeout = 3 * time.Minute
+	}
+	if !b.hasPprof {
+		o.profile = workerrun.Profile{}
+	}
+	spec := workerrun.Spec{
+		Bin: b.c.workerBin, Args: args, Env: b.fast.WorkerEnv(os.Getenv("PATH"), home),
+		Log:           filepath.Join(b.logDir, "worker-"+o.key+".log"),
+		ExpectDeleted: len(o.set.Objects), Timeout: o.timeout, SampleEvery: 100 * time.Millisecond,
+		OnSample: o.onSample, Profile: o.profile,
+	}
+	osPid := b.openSearchPid()
+	h0, _ := floor.ProcessCPU()
+	e0, _ := sysinfo.ProcCPU(b.emq.Pid)
+	m0, _ := sysinfo.MachineBusy()
+	var s0 time.Duration
+	if osPid > 0 {
+		s0, err = sysinfo.ProcCPU(osPid)
+		w.osKnown = err == nil
+	}
+	logf("worker %s: %d objects, %d lines, %.0f MB uncompressed …", o.name, len(o.set.Objects), o.set.Lines, float64(o.set.Raw)/1e6)
+	w.res = workerrun.Run(ctx, spec)
+	h1, _ := floor.ProcessCPU()
+	e1, _ := sysinfo.ProcCPU(b.emq.Pid)
+	m1, _ := sysinfo.MachineBusy()
+	if w.osKnown {
+		s1, err := sysinfo.ProcCPU(osPid)
+		w.osKnown = err == nil
+		w.osCPU = s1 - s0
+	}
+	w.harnessCPU, w.emqCPU, w.busy = h1-h0, e1-e0, m1-m0
+	w.err = w.res.Err
+	if w.err == nil {
+		read := w.res.Final.Get("logtide_records_total", `outcome="read"`)
+		if int(read) != o.set.Lines {
+			b.notes = append(b.notes, fmt.Sprintf("worker %s: logtide_records_total{outcome=\"read\"} is %.0f, the corpus has %d lines.", o.name, read, o.set.Lines))
+		}
+		if got := w.res.Final.Sum("logtide_messages_received_total"); int(got) > len(o.set.Objects) {
+			b.notes = append(b.notes, fmt.Sprintf("worker %s: %.0f messages received for %d objects: some were delivered twice (a receive whose answer the worker never saw, or a visibility timeout that ran out), and the row's time includes the wait for their redelivery (see %s).",
+				o.name, got, len(o.set.Objects), spec.Log))
+		}
+		logf("worker %s: done in %.2fs (exit after %.2fs), CPU %.2fs, peak RSS %.0f MiB (getrusage maxrss %.0f MiB)",
+			o.name, w.res.Complete.Seconds(), w.res.Lifetime.Seconds(), w.res.CPU.Seconds(), mib(w.res.PeakRSS), mib(w.res.RusageMaxRSS))
+	} else {
+		logf("worker %s: %v", o.name, w.err)
+	}
+	return w
+}
+
+// openSearchPid is the local node's pid from the services' pid file, if it
+// names a running OpenSearch runner.
+func (b *bench) openSearchPid() int {
+	raw, err := os.ReadFile(filepath.Join(b.c.root, ".cache", "run", "opensearch.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || !strings.Contains(sysinfo.Cmdline(pid), "OpenSearchRunner") {
+		return 0
+	}
+	return pid
+}
+
+func (w *workerRow) cpuPerGB() float64 {
+	return w.res.CPU.Seconds() / (float64(w.set.Raw) / 1e9)
+}
+
+func (w *workerRow) rate(n float64) float64 { return n / w.res.Complete.Seconds() }
+
+func mib(bytes int64) float64 { return float64(bytes) / (1 << 20) }
+
+// addMain puts a worker row in the main table.
+func (b *bench) addMain(w *workerRow, label, vs string) {
+	name := "worker → " + w.name
+	if w.err != nil {
+		b.main.Add(name, label, fmt.Sprint(len(w.set.Objects)), fmt.Sprint(w.set.Lines), report.Num(float64(w.set.Raw)/1e6),
+			"", "", "", "", "", "", "failed: "+w.err.Error())
+		return
+	}
+	b.main.Add(name, label, fmt.Sprint(len(w.set.Objects)), fmt.Sprint(w.set.Lines), report.Num(float64(w.set.Raw)/1e6),
+		report.Num(w.res.Complete.Seconds()), report.Num(w.rate(float64(len(w.set.Objects)))), report.Num(w.rate(float64(w.set.Lines))),
+		report.Num(w.rate(float64(w.set.Raw)/1e6)), report.Num(w.cpuPerGB()), report.Num(mib(w.res.PeakRSS)), vs)
+}
+
+func (b *bench) addCPURow(w *workerRow) {
+	if w.res.Lifetime == 0 {
+		return
+	}
+	osc := "–"
+	if w.osKnown {
+		osc = report.Num(w.osCPU.Seconds())
+	}
+	other := w.busy - w.res.CPU - w.harnessCPU - w.emqCPU
+	if w.osKnown {
+		other -= w.osCPU
+	}
+	wall := w.res.Lifetime.Seconds()
+	cores := "–"
+	if w.res.Complete > 0 {
+		cores = report.Num(w.res.CPU.Seconds() / w.res.Complete.Seconds())
+	}
+	b.cpu.Add(w.name, report.Num(wall), report.Num(w.res.CPU.Seconds()), cores, report.Num(w.harnessCPU.Seconds()),
+		report.Num(w.emqCPU.Seconds()), osc, report.Num(math.Max(0, other.Seconds())),
+		report.Pct(w.busy.Seconds()/(wall*float64(b.machine.CPUs))))
+}
+
+func (b *bench) decodeCPUPerGB(corpusName string) float64 {
+	d, ok := b.decode[corpusName+" json.Unmarshal"]
+	if !ok {
+		return math.NaN()
+	}
+	return d.CPUPerGB()
+}
+
+// ---------------------------------------------------------------- rows
+
+func (b *bench) workerRows(ctx context.Context) {
+	if b.c.rows["typical"] {
+		b.discardRow(ctx, b.typical, "discard, typical", "typical", false)
+	}
+	if b.c.rows["tiny"] {
+		b.discardRow(ctx, b.tiny, "discard, tiny", "tiny", b.c.pprof)
+	}
+	if b.huge != nil {
+		b.hugeRow(ctx)
+	}
+	if b.c.rows["opensearch"] {
+		b.openSearchRow(ctx)
+	}
+	if b.c.rows["throttle"] {
+		b.throttleRow(ctx)
+	}
+}
+
+// discardRow runs the corpus into the discarding sink -repeat times and
+// reports the run with the median completion time (the machine may be
+// shared; one run can be unlucky). A profiled run, if asked for, comes on
+// top and is not in the table: profiling costs the worker CPU.
+func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string, profile bool) {
+	var runs []*workerRow
+	for i := range b.c.repeat {
+		b.sink.Reset()
+		w := b.runWorker(ctx, workerOpts{name: name, key: fmt.Sprintf("%s-%d", key, i+1), set: s, esURL: b.sink.URL})
+		if w.err != nil {
+			b.addCPURow(w)
+			b.addMain(w, b.label(s), "")
+			return
+		}
+		runs = append(runs, w)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].res.Complete < runs[j].res.Complete })
+	w := runs[len(runs)/2]
+	b.addCPURow(w)
+	if profile && b.hasPprof {
+		b.sink.Reset()
+		// The worker idles for 3 s before it exits, so the profile may
+		// outlast the work by up to that much.
+		secs := max(1, int(math.Ceil(w.res.Complete.Seconds())))
+		pw := b.runWorker(ctx, workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL,
+			profile: workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")}})
+		b.profileText(name+" (a separate run)", pw)
+	}
+	cpuRatio := w.cpuPerGB() / b.decodeCPUPerGB(s.Name)
+	ioShare := w.rate(float64(len(s.Objects))) / b.ioFloorRate("fast "+s.Name)
+	vs := fmt.Sprintf("CPU/GB %s decode floor", report.Ratio(cpuRatio))
+	if s.Name == "tiny" {
+		vs = fmt.Sprintf("objects/s %s of I/O floor; ", report.Pct(ioShare)) + vs
+	}
+	if len(runs) > 1 {
+		vs += fmt.Sprintf("; median of %d runs (findings/s %s–%s)", len(runs),
+			report.Num(runs[len(runs)-1].rate(float64(s.Lines))), report.Num(runs[0].rate(float64(s.Lines))))
+	}
+	b.addMain(w, b.label(s), vs)
+	switch s.Name {
+	case "typical":
+		b.target(cpuRatio <= 2, "worker CPU-s/GB ≤ 2× decode floor (typical exports, discard sink)", report.Ratio(cpuRatio))
+	case "tiny":
+		b.target(ioShare >= 0.8, "tiny objects ≥ 80 % of the I/O floor's objects/s (same ElasticMQ + gofakes3)",
+			fmt.Sprintf("%s (%s vs %s objects/s)", report.Pct(ioShare), report.Num(w.rate(float64(len(s.Objects)))), report.Num(b.ioFloorRate("fast tiny"))))
+	}
+}
+
+func (b *bench) hugeRow(ctx context.Context) {
+	set := corpus.Join("huge", b.huge, b.typical.Subset("typical", b.c.hugeCompanions))
+	b.sink.Reset()
+	prof := workerrun.Profile{}
+	if b.c.pprof {
+		prof = workerrun.Profile{After: 4 * time.Second, Seconds: 10, Out: filepath.Join(b.logDir, "..", "worker-cpu-huge.pprof")}
+	}
+	maxObjects, maxRSS := 0.0, 0.0
+	name := fmt.Sprintf("discard, huge + %d typical", b.c.hugeCompanions)
+	w := b.runWorker(ctx, workerOpts{name: name, key: "huge", set: set, esURL: b.sink.URL, profile: prof, timeout: 8 * time.Minute,
+		onSample: func(s workerrun.Sample) {
+			maxObjects = math.Max(maxObjects, s.Values.Sum("logtide_objects_in_flight"))
+			maxRSS = math.Max(maxRSS, s.Values.Sum("process_resident_memory_bytes"))
+		}})
+	b.addCPURow(w)
+	b.profileText(name+" (profiled while measured)", w)
+	label := fmt.Sprintf("huge 1×%dk (%.2f GiB) + %d typical", b.c.hugeFindings/1000, float64(b.huge.Raw)/(1<<30), b.c.hugeCompanions)
+	if w.err != nil {
+		b.addMain(w, label, "")
+		return
+	}
+	cpuRatio := w.cpuPerGB() / b.decodeCPUPerGB("typical")
+	b.addMain(w, label, fmt.Sprintf("CPU/GB %s decode floor; at most %.0f objects in flight seen", report.Ratio(cpuRatio), maxObjects))
+	rss := mib(w.res.PeakRSS)
+	b.target(rss <= 256, fmt.Sprintf("peak RSS ≤ 256 MiB streaming the huge object with --concurrency %d", b.c.concurrency),
+		fmt.Sprintf("%s MiB (VmHWM; largest sampled process_resident_memory_bytes %s MiB; %.0f objects in flight at most)",
+			report.Num(rss), report.Num(maxRSS/(1<<20)), maxObjects))
+}
+
+// target records whether a goal holds.
+func (b *bench) target(ok bool, what, got string) {
+	mark := "FAIL"
+	if ok {
+		mark = "PASS"
+	}
+	b.targets = append(b.targets, fmt.Sprintf("- **%s** %s: %s", mark, what, got))
+}

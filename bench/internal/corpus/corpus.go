@@ -1,0 +1,116 @@
+// Package corpus renders seeded GuardDuty export corpora into memory for the
+// benchmarks, so every run measures byte-identical objects.
+package corpus
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/logtide/logtide/shared/gdexport"
+)
+
+// Object is one rendered export object.
+type Object struct {
+	Key   string
+	Gz    []byte // as stored in S3
+	Raw   int64  // uncompressed JSON Lines bytes
+	Lines int
+}
+
+// Set is a rendered corpus.
+type Set struct {
+	Name    string
+	Opts    gdexport.Options
+	Objects []Object
+	Lines   int
+	// Findings is the number of distinct findings (re-exports are later
+	// versions of the same findings, not new ones).
+	Findings int
+	Raw, Gz  int64
+	GenTime  time.Duration
+}
+
+// Generate renders every object of the corpus fixed by o, in parallel.
+func Generate(name string, o gdexport.Options) (*Set, error) {
+	start := time.Now()
+	c, err := gdexport.New(o)
+	if err != nil {
+		return nil, err
+	}
+	infos := c.Objects()
+	s := &Set{Name: name, Opts: o, Objects: make([]Object, len(infos))}
+	idx := make(chan int)
+	errs := make(chan error, runtime.NumCPU())
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range idx {
+				var b bytes.Buffer
+				if err := c.WriteObject(&b, i); err != nil {
+					errs <- err
+					continue
+				}
+				gz := b.Bytes()
+				if len(gz) < 18 {
+					errs <- fmt.Errorf("object %d: %d bytes is no gzip stream", i, len(gz))
+					continue
+				}
+				// A single-member gzip stream ends with the uncompressed size
+				// modulo 2^32: exact below 4 GiB, which every corpus here is.
+				s.Objects[i] = Object{Key: infos[i].Key, Gz: gz, Raw: int64(binary.LittleEndian.Uint32(gz[len(gz)-4:])), Lines: infos[i].Lines}
+			}
+		}()
+	}
+	for i := range infos {
+		idx <- i
+	}
+	close(idx)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, fmt.Errorf("corpus %s: %w", name, err)
+	}
+	for _, ob := range s.Objects {
+		s.Lines += ob.Lines
+		s.Raw += ob.Raw
+		s.Gz += int64(len(ob.Gz))
+	}
+	fpo := o.FindingsPerObject
+	if fpo == 0 {
+		fpo = 50
+	}
+	s.Findings = len(infos) * fpo
+	s.GenTime = time.Since(start)
+	return s, nil
+}
+
+// Subset is a corpus of some of s's objects.
+func (s *Set) Subset(name string, n int) *Set {
+	n = min(n, len(s.Objects))
+	out := &Set{Name: name, Opts: s.Opts, Objects: s.Objects[:n:n]}
+	for _, ob := range out.Objects {
+		out.Lines += ob.Lines
+		out.Raw += ob.Raw
+		out.Gz += int64(len(ob.Gz))
+	}
+	out.Findings = -1 // not known for a subset with re-exports
+	return out
+}
+
+// Join is the union of corpora, in order.
+func Join(name string, sets ...*Set) *Set {
+	out := &Set{Name: name, Findings: -1}
+	for _, s := range sets {
+		out.Objects = append(out.Objects, s.Objects...)
+		out.Lines += s.Lines
+		out.Raw += s.Raw
+		out.Gz += s.Gz
+	}
+	return out
+}
