@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -220,21 +219,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	// One receive request returns at most 10 messages and takes a round
-	// trip: with many messages in work, several receives run at once. The
-	// first receiver that finds the queue idle stops them all.
-	recvCtx, stopReceiving := context.WithCancel(ctx)
-	var receivers sync.WaitGroup
-	for range min(16, (p.o.Concurrency+9)/10) {
-		receivers.Add(1)
-		go func() {
-			defer receivers.Done()
-			p.receive(recvCtx, start)
-			stopReceiving()
-		}()
-	}
-	receivers.Wait()
-	stopReceiving()
+	p.receive(ctx, start)
 	stopPoll()
 	err := g.Wait()
 	// Every handler has settled its message: no document and no delete can

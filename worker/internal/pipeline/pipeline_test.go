@@ -471,24 +471,3 @@ func TestObjectSpansManyBulkRequests(t *testing.T) {
 		t.Errorf("%d bulk requests, want 5 of 10 documents and one retry", len(snk.calls))
 	}
 }
-
-// TestSeveralReceivers: with enough concurrency several receive loops run;
-// every message is processed once and the idle exit still happens, although
-// each loop sees the others' reserved slots.
-func TestSeveralReceivers(t *testing.T) {
-	q := &fakeQueue{}
-	src := fakeSource{}
-	for i := range 300 {
-		k := fmt.Sprintf("k%d", i)
-		src[k] = gzLines(finding(k, 1))
-		q.pending = append(q.pending, queue.Message{ID: k, Body: note(k)})
-	}
-	snk := &fakeSink{}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{Concurrency: 40}))
-	if len(q.deleted) != 300 || len(snk.docs) != 300 {
-		t.Fatalf("deleted %d messages, %d documents", len(q.deleted), len(snk.docs))
-	}
-	if len(slices.Compact(slices.Sorted(slices.Values(q.deleted)))) != 300 {
-		t.Error("a message was deleted twice")
-	}
-}
