@@ -4,11 +4,14 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/olivere/elastic/v7"
 )
@@ -121,37 +124,91 @@ func (e *RequestError) Unwrap() error { return e.Err }
 
 // Bulk indexes items in one request and returns one result per item. An error
 // means the request as a whole got no per-item answer.
+//
+// The request body is written straight from the documents' bytes: building it
+// through the client's per-item request objects would copy and re-encode
+// every document.
 func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
-	svc := s.client.Bulk()
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer bodyPool.Put(buf)
+	buf.Reset()
 	for _, it := range items {
-		r := elastic.NewBulkIndexRequest().Index(it.Index).Id(it.ID).Doc(json.RawMessage(it.Body))
-		if it.Version > 0 {
-			r.Version(it.Version).VersionType("external_gte")
-		}
-		svc.Add(r)
+		writeAction(buf, it)
+		buf.Write(it.Body)
+		buf.WriteByte('\n')
 	}
-	resp, err := svc.Do(ctx)
+	resp, err := s.client.PerformRequest(ctx, elastic.PerformRequestOptions{
+		Method:      http.MethodPost,
+		Path:        "/_bulk",
+		Body:        buf.String(),
+		ContentType: "application/x-ndjson",
+	})
 	if err != nil {
 		return nil, classifyRequest(err)
 	}
-	if len(resp.Items) != len(items) {
-		return nil, &RequestError{Retryable: true, Err: fmt.Errorf("%d results for %d items", len(resp.Items), len(items))}
+	var br bulkResponse
+	if err := json.Unmarshal(resp.Body, &br); err != nil {
+		return nil, &RequestError{Status: resp.StatusCode, Retryable: true, Err: fmt.Errorf("bulk response: %w", err)}
+	}
+	if len(br.Items) != len(items) {
+		return nil, &RequestError{Retryable: true, Err: fmt.Errorf("%d results for %d items", len(br.Items), len(items))}
 	}
 	out := make([]Result, len(items))
-	for i, m := range resp.Items {
-		var r *elastic.BulkResponseItem
-		for _, v := range m {
-			r = v
-		}
-		out[i] = classifyItem(r)
+	for i, r := range br.Items {
+		out[i] = classifyItem(r.Index)
 	}
 	return out, nil
 }
 
-func classifyItem(r *elastic.BulkResponseItem) Result {
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeAction writes the action line of an index request.
+func writeAction(buf *bytes.Buffer, it Item) {
+	buf.WriteString(`{"index":{"_index":`)
+	writeJSONString(buf, it.Index)
+	buf.WriteString(`,"_id":`)
+	writeJSONString(buf, it.ID)
+	if it.Version > 0 {
+		buf.WriteString(`,"version":`)
+		buf.WriteString(strconv.FormatInt(it.Version, 10))
+		buf.WriteString(`,"version_type":"external_gte"`)
+	}
+	buf.WriteString("}}\n")
+}
+
+// writeJSONString writes s as a JSON string; index names and ids are almost
+// always plain ASCII, which takes the fast path.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s) // a string always encodes
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
+}
+
+type bulkResponse struct {
+	Items []struct {
+		Index *bulkItem `json:"index"`
+	} `json:"items"`
+}
+
+type bulkItem struct {
+	Status int `json:"status"`
+	Error  *struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+	} `json:"error"`
+}
+
+func classifyItem(r *bulkItem) Result {
 	if r == nil {
 		return Result{Outcome: Retry, Reason: "no result for item"}
 	}

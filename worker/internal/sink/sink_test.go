@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,5 +109,22 @@ func TestBulkRequestErrors(t *testing.T) {
 	var re *RequestError
 	if !errors.As(err, &re) || !re.Retryable {
 		t.Errorf("connection refused: got %v", err)
+	}
+}
+
+func TestActionLineEscapes(t *testing.T) {
+	var b bytes.Buffer
+	writeAction(&b, Item{Index: "i", ID: "arn:a/b\"c\\dé\n", Version: 7})
+	var action map[string]map[string]any
+	if err := json.Unmarshal(b.Bytes(), &action); err != nil {
+		t.Fatalf("%s: %v", b.Bytes(), err)
+	}
+	if m := action["index"]; m["_id"] != "arn:a/b\"c\\dé\n" || m["version"] != 7.0 || m["version_type"] != "external_gte" {
+		t.Errorf("got %v", m)
+	}
+	b.Reset()
+	writeAction(&b, Item{Index: "dl", ID: "x"})
+	if b.String() != "{\"index\":{\"_index\":\"dl\",\"_id\":\"x\"}}\n" {
+		t.Errorf("unversioned action %q", b.String())
 	}
 }

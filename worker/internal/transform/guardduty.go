@@ -65,7 +65,20 @@ func NewGuardDuty(o GuardDutyOptions) (*GuardDuty, error) {
 // IndexPattern matches every index this transform writes to.
 func (g *GuardDuty) IndexPattern() string { return g.prefix + "-*" }
 
+// finding is what the transform reads of a finding, in one decoding pass: the
+// documented action types with a remote party are decoded directly.
 type finding struct {
+	ARN       string          `json:"arn"`
+	CreatedAt json.RawMessage `json:"createdAt"`
+	UpdatedAt json.RawMessage `json:"updatedAt"`
+	Service   struct {
+		Action *knownAction `json:"action"`
+	} `json:"service"`
+}
+
+// looseFinding is the fallback when a field of the action block has an
+// unexpected type: the action is then searched generically.
+type looseFinding struct {
 	ARN       string          `json:"arn"`
 	CreatedAt json.RawMessage `json:"createdAt"`
 	UpdatedAt json.RawMessage `json:"updatedAt"`
@@ -94,8 +107,16 @@ func (g *GuardDuty) Transform(line []byte) (Document, error) {
 		return Document{}, recordErr("not a JSON object")
 	}
 	var f finding
-	if err := json.Unmarshal(line, &f); err != nil {
-		return Document{}, recordErr("invalid JSON: %v", err)
+	var rs []remote
+	if err := json.Unmarshal(line, &f); err == nil {
+		rs = f.Service.Action.remotes()
+	} else {
+		var lf looseFinding
+		if err := json.Unmarshal(line, &lf); err != nil {
+			return Document{}, recordErr("invalid JSON: %v", err)
+		}
+		f.ARN, f.CreatedAt, f.UpdatedAt = lf.ARN, lf.CreatedAt, lf.UpdatedAt
+		rs = remotes(lf.Service.Action)
 	}
 	if f.ARN == "" {
 		return Document{}, recordErr("no arn")
@@ -120,7 +141,7 @@ func (g *GuardDuty) Transform(line []byte) (Document, error) {
 	body = append(body, `"@timestamp":"`...)
 	body = updated.UTC().AppendFormat(body, "2006-01-02T15:04:05.000Z")
 	body = append(body, '"')
-	body = appendRemote(body, remotes(f.Service.Action))
+	body = appendRemote(body, rs)
 	body = append(body, '}')
 
 	return Document{
@@ -144,6 +165,41 @@ type actionRemote struct {
 	RemoteIPDetails *ipDetails `json:"remoteIpDetails"`
 }
 
+// knownAction is service.action with the documented action types that carry
+// a remote party (GuardDuty's API reference, Action).
+type knownAction struct {
+	AwsAPICall *actionRemote `json:"awsApiCallAction"`
+	Kubernetes *actionRemote `json:"kubernetesApiCallAction"`
+	Network    *actionRemote `json:"networkConnectionAction"`
+	PortProbe  *struct {
+		Details []actionRemote `json:"portProbeDetails"`
+	} `json:"portProbeAction"`
+	RDS *actionRemote `json:"rdsLoginAttemptAction"`
+}
+
+// remotes lists the remote parties in the same order as the generic path
+// (action names sorted).
+func (k *knownAction) remotes() []remote {
+	if k == nil {
+		return nil
+	}
+	var out []remote
+	for _, ar := range []*actionRemote{k.AwsAPICall, k.Kubernetes, k.Network} {
+		if ar != nil {
+			out = appendRemoteDetails(out, ar.RemoteIPDetails)
+		}
+	}
+	if k.PortProbe != nil {
+		for _, d := range k.PortProbe.Details {
+			out = appendRemoteDetails(out, d.RemoteIPDetails)
+		}
+	}
+	if k.RDS != nil {
+		out = appendRemoteDetails(out, k.RDS.RemoteIPDetails)
+	}
+	return out
+}
+
 // remote is one remote party of a finding's action.
 type remote struct {
 	ip       string
@@ -158,6 +214,7 @@ func remotes(action json.RawMessage) []remote {
 	if len(action) == 0 {
 		return nil
 	}
+	// Any other shape: look for remoteIpDetails in every sub-object.
 	var a map[string]json.RawMessage
 	if json.Unmarshal(action, &a) != nil {
 		return nil
