@@ -35,6 +35,7 @@ import (
 	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/testenv/syncbuf"
 )
 
 // noDataWhenHealthy lists the metrics a healthy run never touches: a labelled
@@ -382,28 +383,11 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // proc is a child process the test owns; stop ends it by its pid.
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 	err  error
 	once sync.Once
@@ -411,7 +395,7 @@ type proc struct {
 
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: filepath.Base(name), cmd: exec.Command(name, args...), out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{name: filepath.Base(name), cmd: exec.Command(name, args...), out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,25 +19,8 @@ import (
 	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/testenv/syncbuf"
 )
-
-// lockedBuffer collects the worker's logs from its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func env(t *testing.T, name string) string {
 	t.Helper()
@@ -71,7 +53,7 @@ func newStack(t *testing.T, ctx context.Context, kind string, o awslocal.Options
 // runWorker runs `worker run` in-process until the queue is idle.
 func runWorker(t *testing.T, ctx context.Context, args ...string) string {
 	t.Helper()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(ctx, append([]string{"run"}, args...), &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("worker exited %d\n%s", code, stderr.String())

@@ -19,6 +19,7 @@ import (
 	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/testenv/syncbuf"
 )
 
 // TestHeartbeat: an object that takes several visibility timeouts to index
@@ -120,7 +121,7 @@ func runUntilRedelivery(t *testing.T, ctx context.Context, m *counters, sent int
 	t.Helper()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(runCtx, append([]string{"run"}, args...), &stdout, &stderr) }()
 	tick := time.NewTicker(200 * time.Millisecond)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/logtide/logtide/testenv/awslocal"
+	"github.com/logtide/logtide/testenv/syncbuf"
 )
 
 // TestSIGTERMExitsCleanly runs the real binary against an empty queue and
@@ -27,7 +28,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	_, st, name, esURL := newStack(t, ctx, "sigterm", awslocal.Options{})
 	cmd := exec.CommandContext(ctx, bin, "run", "--queue-url", st.QueueURL, "--es-url", esURL,
 		"--index-prefix", name, "--metrics-addr", "127.0.0.1:0", "--wait-time", "20s")
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.Env = os.Environ()
 	if err := cmd.Start(); err != nil {
