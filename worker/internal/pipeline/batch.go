@@ -51,6 +51,10 @@ func newBatcher(p *Pipeline) *batcher {
 	}
 }
 
+// gatherWindow is how long a request that a finished object waits for is held
+// for other objects finishing at about the same time.
+const gatherWindow = 2 * time.Millisecond
+
 func signal(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
@@ -118,6 +122,11 @@ func (b *batcher) run(ctx context.Context) {
 			dispatch()
 		}
 	}
+	// An object that has ended waits a moment (gather) for others finishing
+	// at about the same time, so that small objects share requests.
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	gathering := false
 	for {
 		select {
 		case e, ok := <-b.in:
@@ -137,9 +146,17 @@ func (b *batcher) run(ctx context.Context) {
 			send()
 		case <-b.ended:
 			waiting = true
+			if !gathering {
+				gathering = true
+				gather.Reset(gatherWindow)
+			}
+		case <-gather.C:
+			gathering = false
 			sendIfFree()
 		case <-b.freed:
-			sendIfFree()
+			if !gathering {
+				sendIfFree()
+			}
 		}
 	}
 }
