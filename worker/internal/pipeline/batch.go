@@ -187,6 +187,18 @@ func (b *batcher) flush(ctx context.Context, pending []entry) {
 			p.intake.leave()
 		}
 	}()
+	// retryLater holds intake, waits out the back-off of this attempt and
+	// reports whether to go on; on shutdown it fails what is pending.
+	retryLater := func(attempt int, msg string, attrs ...any) bool {
+		hold()
+		d := backoff(p.o.RetryBase, p.o.RetryMax, attempt)
+		p.log.Warn(msg, append(attrs, "attempt", attempt, "retry_in", d.Round(time.Millisecond))...)
+		if !sleep(ctx, d) {
+			failAll(ctx.Err())
+			return false
+		}
+		return true
+	}
 	for attempt := 1; len(pending) > 0; attempt++ {
 		items = items[:0]
 		for _, e := range pending {
@@ -206,11 +218,7 @@ func (b *batcher) flush(ctx context.Context, pending []entry) {
 				failAll(retryable("bulk_unavailable", fmt.Errorf("%d attempts: %w", attempt, err)))
 				return
 			}
-			hold()
-			d := backoff(p.o.RetryBase, p.o.RetryMax, attempt)
-			p.log.Warn("bulk request failed; retrying", "documents", len(items), "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
-			if !sleep(ctx, d) {
-				failAll(ctx.Err())
+			if !retryLater(attempt, "bulk request failed; retrying", "documents", len(items), "err", err) {
 				return
 			}
 			continue
@@ -260,11 +268,7 @@ func (b *batcher) flush(ctx context.Context, pending []entry) {
 			failAll(retryable("bulk_throttled", fmt.Errorf("%d documents still failing after %d attempts: %s", len(pending), attempt, lastReason)))
 			return
 		}
-		hold()
-		d := backoff(p.o.RetryBase, p.o.RetryMax, attempt)
-		p.log.Warn("bulk items throttled; retrying them", "documents", len(pending), "attempt", attempt, "retry_in", d.Round(time.Millisecond), "reason", lastReason)
-		if !sleep(ctx, d) {
-			failAll(ctx.Err())
+		if !retryLater(attempt, "bulk items throttled; retrying them", "documents", len(pending), "reason", lastReason) {
 			return
 		}
 	}

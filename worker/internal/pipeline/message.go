@@ -3,14 +3,12 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/s3event"
-	"github.com/logtide/logtide/worker/internal/source"
 )
 
 // settleTimeout bounds the final delete or visibility change of a message; it
@@ -149,12 +147,4 @@ func (p *Pipeline) heartbeat(ctx context.Context, log *slog.Logger, m queue.Mess
 			log.Debug("visibility extended", "by", vis)
 		}
 	}
-}
-
-func classifyOpen(err error) error {
-	var se *source.Error
-	if errors.As(err, &se) && se.Permanent {
-		return permanent("object_unavailable", err)
-	}
-	return retryable("object_read", fmt.Errorf("open: %w", err))
 }

@@ -109,6 +109,16 @@ func (p *Pipeline) stream(ctx context.Context, ack *objectAck, bytes *int64) err
 	}
 }
 
+// classifyOpen sorts failures to open an object: a missing object or a
+// denied access stays so; anything else may pass on a later attempt.
+func classifyOpen(err error) error {
+	var se *source.Error
+	if errors.As(err, &se) && se.Permanent {
+		return permanent("object_unavailable", err)
+	}
+	return retryable("object_read", fmt.Errorf("open: %w", err))
+}
+
 // classifyRead sorts stream failures: a corrupt gzip stream will never read
 // better; a cut connection may.
 func classifyRead(ctx context.Context, line int, err error) error {
