@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -49,6 +51,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// Every handler holds an S3 connection, and as many SQS calls can run at
+	// once (visibility extensions) besides the receive, delete and depth
+	// calls: keep that many idle connections per host, so bursts do not close
+	// and reopen connections (the SDK keeps 10).
+	awsCfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, c.Concurrency+4)
+	})
 	sqsClient := sqs.NewFromConfig(awsCfg)
 	s3Client := newS3(awsCfg)
 

@@ -209,17 +209,42 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil
 		})
 	}
+	// Handlers live as long as the run and take messages one after the
+	// other: a fresh goroutine per message would grow its stack through the
+	// SDK's deep call chains again for every message. Only the receive loop
+	// calls start, so spawned needs no lock.
+	work := make(chan queue.Message)
+	spawned := 0
+	handler := func(m queue.Message) {
+		for {
+			p.handle(workCtx, m, vis)
+			// The slot is freed when the message's fate is settled.
+			p.working.Add(-1)
+			p.intake.release(1)
+			var ok bool
+			if m, ok = <-work; !ok {
+				return
+			}
+		}
+	}
 	start := func(m queue.Message) {
 		p.working.Add(1)
-		g.Go(func() error {
-			// The slot is freed when the message's fate is settled.
-			defer p.intake.release(1)
-			defer p.working.Add(-1)
-			p.handle(workCtx, m, vis)
-			return nil
-		})
+		select {
+		case work <- m:
+			return
+		default:
+		}
+		if spawned < p.o.Concurrency {
+			spawned++
+			g.Go(func() error { handler(m); return nil })
+			return
+		}
+		// Every handler exists; one is about to come back for more (the
+		// slot this message holds was freed by one of them).
+		work <- m
 	}
 	p.receive(ctx, start)
+	close(work)
 	stopPoll()
 	err := g.Wait()
 	// Every handler has settled its message: no document and no delete can
