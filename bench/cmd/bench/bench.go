@@ -261,7 +261,21 @@ func (b *bench) ioFloor(ctx context.Context, aws *backend.AWS, key, bkt string, 
 			aws.DeleteQueue(ctx, qurl)
 			continue
 		}
+		emqPid := 0
+		if key == "fast" && b.emq != nil {
+			emqPid = b.emq.Pid
+		}
+		h0, err1 := floor.ProcessCPU()
+		e0, err2 := sysinfo.ProcCPU(emqPid)
+		m0, err3 := sysinfo.MachineBusy()
+		t0 := time.Now()
 		r := floor.RunIO(ctx, aws, qurl, total, lvl, 90*time.Second)
+		h1, _ := floor.ProcessCPU()
+		e1, _ := sysinfo.ProcCPU(emqPid)
+		m1, _ := sysinfo.MachineBusy()
+		if emqPid > 0 && err1 == nil && err2 == nil && err3 == nil {
+			r.HarnessCPU, r.ServerCPU, r.Busy, r.Span, r.CPUKnown = h1-h0, e1-e0, m1-m0, time.Since(t0), true
+		}
 		aws.DeleteQueue(ctx, qurl)
 		runs = append(runs, r)
 		if r.Err != nil {
@@ -296,11 +310,19 @@ func (b *bench) ioFloor(ctx context.Context, aws *backend.AWS, key, bkt string, 
 	if reps > 1 {
 		reads = fmt.Sprintf(" each object read %d times;", reps)
 	}
+	cpu := ""
+	if best.CPUKnown {
+		// The CPU of the whole level, which ran a little longer than its
+		// timed part; per object it is what this path costs the machine.
+		per := func(d time.Duration) string { return report.Num(d.Seconds()/float64(best.Objects)*1e6) + " µs" }
+		cpu = fmt.Sprintf("; CPU per object: loop + S3 %s, ElasticMQ %s, machine %s (busy %s)", per(best.HarnessCPU), per(best.ServerCPU), per(best.Busy),
+			report.Pct(best.Busy.Seconds()/(best.Span.Seconds()*float64(b.machine.CPUs))))
+	}
 	b.main.Add(name, b.label(s), fmt.Sprint(best.Objects), fmt.Sprint(reps*s.Lines),
 		report.Num(float64(best.Bytes)/1e6)+" gz", report.Num(best.Wall.Seconds()),
 		report.Num(best.ObjectsPerSecond()), report.Num(float64(reps*s.Lines)/best.Wall.Seconds()),
 		report.Num(float64(best.Bytes)/1e6/best.Wall.Seconds())+" gz", "–", "–",
-		fmt.Sprintf("floor;%s best c=%d (%s)", reads, best.Concurrency, strings.Join(lv, ", ")))
+		fmt.Sprintf("floor;%s best c=%d (%s)%s", reads, best.Concurrency, strings.Join(lv, ", "), cpu))
 }
 
 func bestIO(runs []floor.IO) (floor.IO, bool) {
