@@ -65,28 +65,6 @@ func NewGuardDuty(o GuardDutyOptions) (*GuardDuty, error) {
 // IndexPattern matches every index this transform writes to.
 func (g *GuardDuty) IndexPattern() string { return g.prefix + "-*" }
 
-// finding is what the transform reads of a finding, in one decoding pass: the
-// documented action types with a remote party are decoded directly.
-type finding struct {
-	ARN       string          `json:"arn"`
-	CreatedAt json.RawMessage `json:"createdAt"`
-	UpdatedAt json.RawMessage `json:"updatedAt"`
-	Service   struct {
-		Action *knownAction `json:"action"`
-	} `json:"service"`
-}
-
-// looseFinding is the fallback when a field of the action block has an
-// unexpected type: the action is then searched generically.
-type looseFinding struct {
-	ARN       string          `json:"arn"`
-	CreatedAt json.RawMessage `json:"createdAt"`
-	UpdatedAt json.RawMessage `json:"updatedAt"`
-	Service   struct {
-		Action json.RawMessage `json:"action"`
-	} `json:"service"`
-}
-
 // maxID is the longest _id Elasticsearch and OpenSearch accept, in bytes.
 const maxID = 512
 
@@ -106,29 +84,29 @@ func (g *GuardDuty) Transform(line []byte) (Document, error) {
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
 		return Document{}, recordErr("not a JSON object")
 	}
-	var f finding
-	var rs []remote
-	if err := json.Unmarshal(line, &f); err == nil {
-		rs = f.Service.Action.remotes()
-	} else {
-		var lf looseFinding
-		if err := json.Unmarshal(line, &lf); err != nil {
-			return Document{}, recordErr("invalid JSON: %v", err)
-		}
-		f.ARN, f.CreatedAt, f.UpdatedAt = lf.ARN, lf.CreatedAt, lf.UpdatedAt
-		rs = remotes(lf.Service.Action)
+	f, err := scanRecord(line)
+	if err != nil {
+		return Document{}, recordErr("invalid JSON: %v", err)
 	}
-	if f.ARN == "" {
+	arn, err := stringField(f.arn)
+	if err != nil {
+		return Document{}, recordErr("arn: %v", err)
+	}
+	if arn == "" {
 		return Document{}, recordErr("no arn")
 	}
-	if len(f.ARN) > maxID {
+	if len(f.service) > 0 && f.service[0] != '{' && string(f.service) != "null" {
+		return Document{}, recordErr("service is not an object")
+	}
+	rs := actionRemotes(f.action)
+	if len(arn) > maxID {
 		return Document{}, recordErr("arn longer than %d bytes", maxID)
 	}
-	updated, err := ParseTime(f.UpdatedAt)
+	updated, err := ParseTime(f.updatedAt)
 	if err != nil {
 		return Document{}, recordErr("updatedAt: %v", err)
 	}
-	created, err := ParseTime(f.CreatedAt)
+	created, err := ParseTime(f.createdAt)
 	if err != nil {
 		return Document{}, recordErr("createdAt: %v", err)
 	}
@@ -146,58 +124,126 @@ func (g *GuardDuty) Transform(line []byte) (Document, error) {
 
 	return Document{
 		Index:   g.prefix + "-" + created.In(g.loc).Format("2006-01-02"),
-		ID:      f.ARN,
+		ID:      arn,
 		Version: updated.UnixMilli(),
 		Body:    body,
 	}, nil
 }
 
-type ipDetails struct {
-	IPv4 string `json:"ipAddressV4"`
-	IPv6 string `json:"ipAddressV6"`
-	Geo  *struct {
-		Lat json.RawMessage `json:"lat"`
-		Lon json.RawMessage `json:"lon"`
-	} `json:"geoLocation"`
-}
-
-type actionRemote struct {
-	RemoteIPDetails *ipDetails `json:"remoteIpDetails"`
-}
-
-// knownAction is service.action with the documented action types that carry
-// a remote party (GuardDuty's API reference, Action).
-type knownAction struct {
-	AwsAPICall *actionRemote `json:"awsApiCallAction"`
-	Kubernetes *actionRemote `json:"kubernetesApiCallAction"`
-	Network    *actionRemote `json:"networkConnectionAction"`
-	PortProbe  *struct {
-		Details []actionRemote `json:"portProbeDetails"`
-	} `json:"portProbeAction"`
-	RDS *actionRemote `json:"rdsLoginAttemptAction"`
-}
-
-// remotes lists the remote parties in the same order as the generic path
-// (action names sorted).
-func (k *knownAction) remotes() []remote {
-	if k == nil {
-		return nil
+// actionRemotes lists the remote parties of a finding's service.action (raw
+// JSON of an accepted record; nil when absent): the remoteIpDetails of every
+// action type's block, in the order of the block names (GuardDuty's action
+// types carry at most one remote party each, except PORT_PROBE, which has a
+// list of them in portProbeDetails). A block whose remote party has fields
+// of unexpected types contributes nothing; the record still indexes.
+func actionRemotes(action []byte) []remote {
+	blocks := map[string][]byte{}
+	members(action, func(name, value []byte) {
+		if len(value) > 0 && value[0] == '{' {
+			blocks[decodeString(name)] = value
+		} else {
+			delete(blocks, decodeString(name))
+		}
+	})
+	names := make([]string, 0, len(blocks))
+	for name := range blocks {
+		names = append(names, name)
 	}
+	sort.Strings(names) // stable output whatever the map order
 	var out []remote
-	for _, ar := range []*actionRemote{k.AwsAPICall, k.Kubernetes, k.Network} {
-		if ar != nil {
-			out = appendRemoteDetails(out, ar.RemoteIPDetails)
+	for _, name := range names {
+		block := blocks[name]
+		if name != "portProbeAction" {
+			if d, ok := parseIPDetails(member(block, "remoteIpDetails")); ok {
+				out = appendRemoteDetails(out, d)
+			}
+			continue
 		}
-	}
-	if k.PortProbe != nil {
-		for _, d := range k.PortProbe.Details {
-			out = appendRemoteDetails(out, d.RemoteIPDetails)
+		details := member(block, "portProbeDetails")
+		if isNull(details) || details[0] != '[' {
+			continue
 		}
-	}
-	if k.RDS != nil {
-		out = appendRemoteDetails(out, k.RDS.RemoteIPDetails)
+		var probes []*ipDetails
+		ok := true
+		elements(details, func(e []byte) {
+			switch {
+			case string(e) == "null":
+			case e[0] != '{':
+				ok = false
+			default:
+				d, good := parseIPDetails(member(e, "remoteIpDetails"))
+				ok = ok && good
+				probes = append(probes, d)
+			}
+		})
+		if ok {
+			for _, d := range probes {
+				out = appendRemoteDetails(out, d)
+			}
+		}
 	}
 	return out
+}
+
+// parseIPDetails reads a remoteIpDetails value: nil for null or absent,
+// false when it or its address fields have unexpected types.
+func parseIPDetails(raw []byte) (*ipDetails, bool) {
+	if isNull(raw) {
+		return nil, true
+	}
+	if raw[0] != '{' {
+		return nil, false
+	}
+	d := &ipDetails{}
+	ok := true
+	str := func(v []byte, dst *string) {
+		switch {
+		case isNull(v):
+		case v[0] == '"':
+			*dst = decodeString(v)
+		default:
+			ok = false
+		}
+	}
+	members(raw, func(name, v []byte) {
+		switch {
+		case keyIs(name, "ipAddressV4"):
+			str(v, &d.IPv4)
+		case keyIs(name, "ipAddressV6"):
+			str(v, &d.IPv6)
+		case keyIs(name, "geoLocation"):
+			switch {
+			case isNull(v):
+				d.lat, d.lon, d.geo = nil, nil, false
+			case v[0] != '{':
+				ok = false
+			default:
+				d.lat, d.lon, d.geo = member(v, "lat"), member(v, "lon"), true
+			}
+		}
+	})
+	return d, ok
+}
+
+// stringField decodes a raw JSON value that must be a string or null (read
+// as empty).
+func stringField(raw []byte) (string, error) {
+	if isNull(raw) {
+		return "", nil
+	}
+	if raw[0] != '"' {
+		return "", errors.New("not a string")
+	}
+	return decodeString(raw), nil
+}
+
+// ipDetails is what the transform reads of a remoteIpDetails block.
+type ipDetails struct {
+	IPv4, IPv6 string
+	// geo is set when geoLocation is an object; lat and lon are its raw
+	// values (numbers or numeric strings).
+	geo      bool
+	lat, lon []byte
 }
 
 // remote is one remote party of a finding's action.
@@ -205,48 +251,6 @@ type remote struct {
 	ip       string
 	lat, lon float64
 	hasGeo   bool
-}
-
-// remotes collects the remote parties of any action type. A finding whose
-// action block has an unexpected shape still indexes: it just gets no remote
-// fields.
-func remotes(action json.RawMessage) []remote {
-	if len(action) == 0 {
-		return nil
-	}
-	// Any other shape: look for remoteIpDetails in every sub-object.
-	var a map[string]json.RawMessage
-	if json.Unmarshal(action, &a) != nil {
-		return nil
-	}
-	names := make([]string, 0, len(a))
-	for name := range a {
-		names = append(names, name)
-	}
-	sort.Strings(names) // stable output whatever the map order
-	var out []remote
-	for _, name := range names {
-		raw := a[name]
-		if name == "actionType" || len(raw) == 0 || raw[0] != '{' {
-			continue
-		}
-		if name == "portProbeAction" {
-			var pp struct {
-				Details []actionRemote `json:"portProbeDetails"`
-			}
-			if json.Unmarshal(raw, &pp) == nil {
-				for _, d := range pp.Details {
-					out = appendRemoteDetails(out, d.RemoteIPDetails)
-				}
-			}
-			continue
-		}
-		var ar actionRemote
-		if json.Unmarshal(raw, &ar) == nil {
-			out = appendRemoteDetails(out, ar.RemoteIPDetails)
-		}
-	}
-	return out
 }
 
 func appendRemoteDetails(out []remote, d *ipDetails) []remote {
@@ -257,9 +261,9 @@ func appendRemoteDetails(out []remote, d *ipDetails) []remote {
 	if r.ip == "" {
 		r.ip = d.IPv6
 	}
-	if d.Geo != nil {
-		lat, err1 := strconv.ParseFloat(strings.Trim(string(d.Geo.Lat), `"`), 64)
-		lon, err2 := strconv.ParseFloat(strings.Trim(string(d.Geo.Lon), `"`), 64)
+	if d.geo {
+		lat, err1 := strconv.ParseFloat(strings.Trim(string(d.lat), `"`), 64)
+		lon, err2 := strconv.ParseFloat(strings.Trim(string(d.lon), `"`), 64)
 		// 0,0 is what GuardDuty reports for an unknown location.
 		if err1 == nil && err2 == nil && (lat != 0 || lon != 0) &&
 			lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 {
@@ -350,7 +354,9 @@ func ParseTime(raw json.RawMessage) (time.Time, error) {
 		return time.UnixMilli(int64(v)).UTC(), nil
 	}
 	var str string
-	if err := json.Unmarshal(raw, &str); err != nil {
+	if len(s) >= 2 && s[len(s)-1] == '"' && !strings.ContainsRune(s, '\\') {
+		str = s[1 : len(s)-1] // the usual case: nothing to unescape
+	} else if err := json.Unmarshal(raw, &str); err != nil {
 		return time.Time{}, fmt.Errorf("not a time: %.40s", s)
 	}
 	for _, l := range timeLayouts {

@@ -215,6 +215,13 @@ func TestActionTypes(t *testing.T) {
 		{"kubernetes", `{"actionType":"KUBERNETES_API_CALL","kubernetesApiCallAction":{"sourceIPs":["7.7.7.7"],"remoteIpDetails":` + ip("7.7.7.7", 35.7, 139.7) + `}}`, []string{"7.7.7.7"}, [][2]float64{{35.7, 139.7}}},
 		{"rds", `{"actionType":"RDS_LOGIN_ATTEMPT","rdsLoginAttemptAction":{"remoteIpDetails":` + ip("6.6.6.6", 0, 0) + `}}`, []string{"6.6.6.6"}, nil},
 		{"odd shape kept", `{"actionType":"X","awsApiCallAction":{"remoteIpDetails":"weird"}}`, nil, nil},
+		// An action type this version does not know still yields its remote
+		// party; blocks come in name order, a bad block is skipped, a
+		// duplicated block name counts once (the last).
+		{"future action type", `{"actionType":"NEW_THING","zzzAction":{"remoteIpDetails":` + ip("4.4.4.4", 1, 1) + `},"newThingAction":{"remoteIpDetails":{"ipAddressV6":"2001:db8::7","geoLocation":{"lat":"12.5","lon":"-3"}}},"badAction":{"remoteIpDetails":{"ipAddressV4":42}},"zzzAction":{"remoteIpDetails":` + ip("3.3.3.3", 2, 2) + `}}`,
+			[]string{"2001:db8::7", "3.3.3.3"}, [][2]float64{{12.5, -3}, {2, 2}}},
+		{"port probe with a bad detail is skipped whole", `{"portProbeAction":{"portProbeDetails":[{"remoteIpDetails":` + ip("9.9.9.9", 10, 20) + `},{"remoteIpDetails":{"ipAddressV4":[]}}]},"networkConnectionAction":{"remoteIpDetails":` + ip("5.6.7.8", 1.5, 2.5) + `}}`, []string{"5.6.7.8"}, [][2]float64{{1.5, 2.5}}},
+		{"escaped names", `{"network\u0043onnectionAction":{"remote\u0049pDetails":{"ipAddressV4":"5.6.7.\u0038"}}}`, []string{"5.6.7.8"}, nil},
 	}
 	for _, c := range cases {
 		line := `{` + base + `,"service":{"action":` + c.action + `}}`
