@@ -58,7 +58,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	awsCfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, c.Concurrency+4)
 	})
-	sqsClient := sqs.NewFromConfig(awsCfg)
+	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.HTTPClient = requestBodyFix(o.HTTPClient) })
 	s3Client := newS3(awsCfg)
 
 	wait := c.WaitTime
@@ -211,6 +211,7 @@ func newS3(cfg aws.Config) *s3.Client {
 			o.UsePathStyle = true
 		}
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		o.HTTPClient = requestBodyFix(o.HTTPClient)
 	})
 }
 
