@@ -39,6 +39,7 @@ type config struct {
 
 	motoURL, osURL string
 	concurrency    int
+	tinyConc       int
 	repeat         int
 	levels         []int
 	pprof          bool
@@ -71,7 +72,8 @@ func main() {
 	flag.IntVar(&c.ioObjects, "io-objects", 500, "objects each level of the ElasticMQ + gofakes3 I/O floor moves at least (corpora are queued several times over)")
 	flag.StringVar(&c.motoURL, "moto-url", envOr("MOTO_URL", "http://127.0.0.1:5000"), "moto endpoint (reference I/O floor)")
 	flag.StringVar(&c.osURL, "opensearch-url", envOr("OPENSEARCH_URL", "http://127.0.0.1:9200"), "OpenSearch endpoint (empty skips the OpenSearch row)")
-	flag.IntVar(&c.concurrency, "concurrency", 16, "the worker's --concurrency in every worker row")
+	flag.IntVar(&c.concurrency, "concurrency", 16, "the worker's --concurrency in every worker row but the tiny one")
+	flag.IntVar(&c.tinyConc, "tiny-concurrency", 64, "the worker's --concurrency for the tiny objects: each message waits for its object's bulk request, so many small objects need many in flight")
 	flag.IntVar(&c.repeat, "repeat", 3, "runs of each discard-sink row (typical, tiny); the median is reported")
 	flag.StringVar(&levels, "io-concurrency", "1,4,16", "concurrency levels of the I/O floor; the best is reported")
 	flag.BoolVar(&c.pprof, "pprof", true, "take CPU profiles of the worker (needs its --pprof-addr)")
@@ -103,7 +105,7 @@ func main() {
 		}
 		c.levels = append(c.levels, n)
 	}
-	if c.typicalObjects < 1 || c.typicalFindings < 1 || c.tinyObjects < 1 || c.throttleObjects < 1 || c.concurrency < 1 || c.repeat < 1 {
+	if c.typicalObjects < 1 || c.typicalFindings < 1 || c.tinyObjects < 1 || c.throttleObjects < 1 || c.concurrency < 1 || c.tinyConc < 1 || c.repeat < 1 {
 		fatalf("corpus sizes and -concurrency must be positive")
 	}
 	if c.root == "" {

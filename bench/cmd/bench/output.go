@@ -71,10 +71,10 @@ func (b *bench) write() {
 		extra = " " + strings.Join(b.c.workerArgs, " ")
 	}
 	fmt.Fprintf(&r, "Worker rows and the first I/O floors: ElasticMQ (SQS, JSON protocol) and gofakes3 (S3, in the harness process); "+
-		"the worker reaches them through AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_S3, with `--concurrency %d%s`. "+
+		"the worker reaches them through AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_S3, with `--concurrency %d%s` (`--concurrency %d` for the tiny objects). "+
 		"MB and GB are 10^6 and 10^9 bytes of uncompressed JSON Lines unless marked gz. "+
 		"Decode floor rows are per CPU-second of one goroutine; worker rows are wall-clock rates from the worker's start until it deleted the last message, "+
-		"and CPU-s/GB is the worker's whole-life CPU time (getrusage of the child) per GB.\n\n", b.c.concurrency, extra)
+		"and CPU-s/GB is the worker's whole-life CPU time (getrusage of the child) per GB.\n\n", b.c.concurrency, extra, b.c.tinyConc)
 	r.WriteString(b.main.String())
 	r.WriteString("\nTargets:\n\n")
 	r.WriteString(strings.Join(b.targets, "\n") + "\n")

@@ -42,6 +42,7 @@ type workerOpts struct {
 	profile         workerrun.Profile
 	onSample        func(workerrun.Sample)
 	timeout         time.Duration
+	concurrency     int // 0: -concurrency
 }
 
 // runWorker queues one notification per object on a fresh ElasticMQ queue and
@@ -69,12 +70,15 @@ func (b *bench) runWorker(ctx context.Context, o workerOpts) *workerRow {
 	if o.deadLetter == "" {
 		o.deadLetter = "benchdl" + b.runID
 	}
+	if o.concurrency == 0 {
+		o.concurrency = b.c.concurrency
+	}
 	args := []string{
 		"--queue-url", qurl,
 		"--es-url", o.esURL,
 		"--exit-when-idle", "3s",
 		"--install-template=" + strconv.FormatBool(o.installTemplate),
-		"--concurrency", strconv.Itoa(b.c.concurrency),
+		"--concurrency", strconv.Itoa(o.concurrency),
 		"--index-prefix", o.indexPrefix,
 		"--dead-letter-index", o.deadLetter,
 	}
@@ -220,10 +224,14 @@ func (b *bench) workerRows(ctx context.Context) {
 // shared; one run can be unlucky). A profiled run, if asked for, comes on
 // top and is not in the table: profiling costs the worker CPU.
 func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string, profile bool) {
+	conc := b.c.concurrency
+	if s.Name == "tiny" {
+		conc = b.c.tinyConc
+	}
 	var runs []*workerRow
 	for i := range b.c.repeat {
 		b.sink.Reset()
-		w := b.runWorker(ctx, workerOpts{name: name, key: fmt.Sprintf("%s-%d", key, i+1), set: s, esURL: b.sink.URL})
+		w := b.runWorker(ctx, workerOpts{name: name, key: fmt.Sprintf("%s-%d", key, i+1), set: s, esURL: b.sink.URL, concurrency: conc})
 		if w.err != nil {
 			b.addCPURow(w)
 			b.addMain(w, b.label(s), "")
@@ -239,7 +247,7 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 		// The worker idles for 3 s before it exits, so the profile may
 		// outlast the work by up to that much.
 		secs := max(1, int(math.Ceil(w.res.Complete.Seconds())))
-		pw := b.runWorker(ctx, workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL,
+		pw := b.runWorker(ctx, workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL, concurrency: conc,
 			profile: workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")}})
 		b.profileText(name+" (a separate run)", pw)
 	}
@@ -247,7 +255,7 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 	ioShare := w.rate(float64(len(s.Objects))) / b.ioFloorRate("fast "+s.Name)
 	vs := fmt.Sprintf("CPU/GB %s decode floor", report.Ratio(cpuRatio))
 	if s.Name == "tiny" {
-		vs = fmt.Sprintf("objects/s %s of I/O floor; ", report.Pct(ioShare)) + vs
+		vs = fmt.Sprintf("objects/s %s of I/O floor; --concurrency %d; ", report.Pct(ioShare), conc) + vs
 	}
 	if len(runs) > 1 {
 		vs += fmt.Sprintf("; median of %d runs (findings/s %s–%s)", len(runs),
