@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/logtide/logtide/worker/internal/queue"
@@ -10,6 +11,10 @@ import (
 // deleteWindow is how long the first delete waits for others to share its
 // DeleteMessageBatch request.
 const deleteWindow = 20 * time.Millisecond
+
+// deleteSenders is how many DeleteMessageBatch requests may be in flight:
+// one at a time would cap a worker at ten deletes per round trip to SQS.
+const deleteSenders = 4
 
 type deleteRequest struct {
 	m queue.Message
@@ -35,9 +40,12 @@ func (d *deleter) delete(m queue.Message, settled func(error)) {
 	d.reqs <- deleteRequest{m: m, settled: settled}
 }
 
-// run serves deletes until close, then sends what is queued; it must outlive
-// every caller of delete.
+// run serves deletes until close, then sends what is queued and waits for
+// every request; it must outlive every caller of delete.
 func (d *deleter) run() {
+	var sending sync.WaitGroup
+	defer sending.Wait()
+	slots := make(chan struct{}, deleteSenders)
 	for first := range d.reqs {
 		batch := []deleteRequest{first}
 		t := time.NewTimer(deleteWindow)
@@ -54,7 +62,11 @@ func (d *deleter) run() {
 			}
 		}
 		t.Stop()
-		d.send(batch)
+		slots <- struct{}{}
+		sending.Go(func() {
+			defer func() { <-slots }()
+			d.send(batch)
+		})
 	}
 }
 

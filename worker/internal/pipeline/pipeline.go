@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -211,9 +212,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	// Handlers live as long as the run and take messages one after the
 	// other: a fresh goroutine per message would grow its stack through the
-	// SDK's deep call chains again for every message. Only the receive loop
-	// calls start, so spawned needs no lock.
+	// SDK's deep call chains again for every message.
 	work := make(chan queue.Message)
+	var spawnMu sync.Mutex
 	spawned := 0
 	handler := func(m queue.Message) {
 		for {
@@ -234,8 +235,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return
 		default:
 		}
-		if spawned < p.o.Concurrency {
+		spawnMu.Lock()
+		spawn := spawned < p.o.Concurrency
+		if spawn {
 			spawned++
+		}
+		spawnMu.Unlock()
+		if spawn {
 			g.Go(func() error { handler(m); return nil })
 			return
 		}
@@ -243,7 +249,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		// slot this message holds was freed by one of them).
 		work <- m
 	}
-	p.receive(ctx, start)
+	// One receive loop takes at most ten messages per round trip; with many
+	// messages in flight (small objects finish fast) several loops keep the
+	// handlers fed. The first loop to find the queue idle stops them all.
+	recvCtx, stopReceiving := context.WithCancel(ctx)
+	var receivers sync.WaitGroup
+	for range p.receivers() {
+		receivers.Go(func() {
+			defer stopReceiving()
+			p.receive(recvCtx, start)
+		})
+	}
+	receivers.Wait()
+	stopReceiving()
 	close(work)
 	stopPoll()
 	err := g.Wait()
@@ -256,6 +274,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return err
 }
 
+// receivers is how many receive loops run: one per 16 messages of
+// Concurrency, at most 8.
+func (p *Pipeline) receivers() int { return min(8, (p.o.Concurrency+15)/16) }
+
 // receive asks for exactly as many messages as the intake admits, so no
 // message waits in memory while its visibility timeout runs. It returns when
 // ctx is done or, with ExitWhenIdle, when the queue has stayed empty.
@@ -263,9 +285,10 @@ func (p *Pipeline) receive(ctx context.Context, start func(queue.Message)) {
 	lastBusy := time.Now()
 	failures := 0
 	for {
-		// Receive in batches: waiting for half the slots (up to 10) to free
-		// up costs little latency and saves most of the receive requests.
-		n := p.intake.acquire(ctx, min(10, (p.o.Concurrency+1)/2), 10)
+		// Receive in batches: waiting for half of this loop's share of the
+		// slots (up to 10) to free up costs little latency and saves most
+		// of the receive requests.
+		n := p.intake.acquire(ctx, min(10, (p.o.Concurrency/p.receivers()+1)/2), 10)
 		if n == 0 {
 			return
 		}
