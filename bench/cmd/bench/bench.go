@@ -315,8 +315,8 @@ func (b *bench) ioFloor(ctx context.Context, aws *backend.AWS, key, bkt string, 
 		// The CPU of the whole level, which ran a little longer than its
 		// timed part; per object it is what this path costs the machine.
 		per := func(d time.Duration) string { return report.Num(d.Seconds()/float64(best.Objects)*1e6) + " µs" }
-		cpu = fmt.Sprintf("; CPU per object: loop + S3 %s, ElasticMQ %s, machine %s (busy %s)", per(best.HarnessCPU), per(best.ServerCPU), per(best.Busy),
-			report.Pct(best.Busy.Seconds()/(best.Span.Seconds()*float64(b.machine.CPUs))))
+		cpu = fmt.Sprintf("; CPU per object: loop + S3 %s, ElasticMQ %s, whole machine %s (%s cores while timed)", per(best.HarnessCPU), per(best.ServerCPU), per(best.Busy),
+			report.Num(best.Busy.Seconds()/best.Wall.Seconds()))
 	}
 	b.main.Add(name, b.label(s), fmt.Sprint(best.Objects), fmt.Sprint(reps*s.Lines),
 		report.Num(float64(best.Bytes)/1e6)+" gz", report.Num(best.Wall.Seconds()),
@@ -334,6 +334,16 @@ func bestIO(runs []floor.IO) (floor.IO, bool) {
 		}
 	}
 	return best, ok
+}
+
+// ioFloorCPU is the CPU per object the best level of an I/O floor cost the
+// loop with the S3 server and the SQS server, or false when unknown.
+func (b *bench) ioFloorCPU(key string) (time.Duration, bool) {
+	r, ok := bestIO(b.io[key])
+	if !ok || !r.CPUKnown || r.Objects == 0 {
+		return 0, false
+	}
+	return (r.HarnessCPU + r.ServerCPU) / time.Duration(r.Objects), true
 }
 
 // ioFloorRate is the best objects/s of an I/O floor, or NaN.

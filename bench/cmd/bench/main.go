@@ -64,7 +64,7 @@ func main() {
 	flag.Uint64Var(&seed, "seed", 1, "corpus seed; each corpus derives its own from it")
 	flag.IntVar(&c.typicalObjects, "typical-objects", 120, "objects of the typical corpus")
 	flag.IntVar(&c.typicalFindings, "typical-findings", 500, "new findings per typical object (plus about 20 % re-exports)")
-	flag.IntVar(&c.tinyObjects, "tiny-objects", 2000, "objects of one finding each")
+	flag.IntVar(&c.tinyObjects, "tiny-objects", 10000, "objects of one finding each")
 	flag.IntVar(&c.hugeFindings, "huge-findings", 405000, "findings of the huge object (≈2.7 KB each; 0 skips the huge row)")
 	flag.IntVar(&c.hugeCompanions, "huge-companions", 15, "typical objects queued with the huge one, so that many more are in flight")
 	flag.IntVar(&c.throttleObjects, "throttle-objects", 300, "typical-size objects of the throttled run")
