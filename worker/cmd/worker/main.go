@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata"
 
@@ -22,10 +23,35 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		tuneGC()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// Garbage collector defaults of the service, used unless GOGC or GOMEMLIMIT
+// are set. The worker's live heap is small and bounded (line buffers, bulk
+// requests in flight), so Go's default (collect whenever the heap doubles)
+// runs a collection every few megabytes of garbage; and every collection
+// shrinks the stacks of goroutines waiting on a bulk write, which grow back
+// through the AWS SDK's deep call chains for the next object. Five times the
+// live heap, with a soft ceiling, cuts the worker's CPU per small object by
+// about a quarter (make bench) and keeps its peak well under the ceiling.
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 192 << 20
+)
+
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 type command struct {
