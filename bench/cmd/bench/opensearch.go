@@ -33,6 +33,16 @@ func (b *bench) openSearchRow(ctx context.Context) {
 	}
 	resp.Body.Close()
 	cl := search.New(b.c.osURL)
+	// A node started moments ago spends much of its CPU compiling its own
+	// code, which would flatter the worker's share: a third of the corpus
+	// goes into throwaway indices first.
+	warm, warmDL := "benchwarm"+b.runID, "benchwarmdl"+b.runID
+	ww := b.runWorker(ctx, workerOpts{name: name + " (warm-up)", key: "opensearch-warmup", set: b.typical.Subset("typical", max(1, len(b.typical.Objects)/3)),
+		esURL: b.c.osURL, installTemplate: true, indexPrefix: warm, deadLetter: warmDL, timeout: 5 * time.Minute})
+	b.openSearchCleanup(cl, warm, warmDL)
+	if ww.err != nil {
+		logf("OpenSearch warm-up run failed: %v", ww.err)
+	}
 	prefix, dl := "bench"+b.runID, "benchdl"+b.runID
 	defer b.openSearchCleanup(cl, prefix, dl)
 	ops0, _ := indexingOps(ctx, cl)

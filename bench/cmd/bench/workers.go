@@ -286,7 +286,8 @@ func (b *bench) hugeRow(ctx context.Context) {
 	b.sink.Reset()
 	prof := workerrun.Profile{}
 	if b.c.pprof {
-		prof = workerrun.Profile{After: 4 * time.Second, Seconds: 10, Out: filepath.Join(b.logDir, "..", "worker-cpu-huge.pprof")}
+		// The run takes about 10 s here: profile its middle.
+		prof = workerrun.Profile{After: 2 * time.Second, Seconds: 6, Out: filepath.Join(b.logDir, "..", "worker-cpu-huge.pprof")}
 	}
 	maxObjects, maxRSS := 0.0, 0.0
 	name := fmt.Sprintf("discard, huge + %d typical", b.c.hugeCompanions)

@@ -26,9 +26,8 @@ type IO struct {
 	// CPU time spent while the level ran, filled in by the caller when it
 	// can measure it: this process (the loop's clients and, for the
 	// in-process S3, the S3 server), the SQS server, and the whole machine.
-	// Span is the wall-clock time those were measured over.
-	HarnessCPU, ServerCPU, Busy, Span time.Duration
-	CPUKnown                          bool
+	HarnessCPU, ServerCPU, Busy time.Duration
+	CPUKnown                    bool
 }
 
 // ObjectsPerSecond is the rate of completed receive+get+delete cycles.
