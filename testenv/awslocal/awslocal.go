@@ -17,6 +17,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/logtide/logtide/shared/awshttp"
 )
 
 // Clients are S3 and SQS clients configured from the environment
@@ -39,8 +41,9 @@ func Connect(ctx context.Context) (*Clients, error) {
 		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
 			o.UsePathStyle = true
 			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+			o.HTTPClient = awshttp.RequestBodyFix(o.HTTPClient)
 		}),
-		SQS: sqs.NewFromConfig(cfg),
+		SQS: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.HTTPClient = awshttp.RequestBodyFix(o.HTTPClient) }),
 	}, nil
 }
 

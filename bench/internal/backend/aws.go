@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/logtide/logtide/shared/awshttp"
 )
 
 // Region is the region every local server is addressed in.
@@ -54,8 +56,12 @@ func Connect(name, s3URL, sqsURL string) (*AWS, error) {
 		o.UsePathStyle = true
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.HTTPClient = awshttp.RequestBodyFix(o.HTTPClient)
 	})
-	a.SQS = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(sqsURL) })
+	a.SQS = sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+		o.BaseEndpoint = aws.String(sqsURL)
+		o.HTTPClient = awshttp.RequestBodyFix(o.HTTPClient)
+	})
 	return a, nil
 }
 

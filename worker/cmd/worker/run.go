@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/sync/errgroup"
 
+	sdkhttp "github.com/logtide/logtide/shared/awshttp"
 	"github.com/logtide/logtide/worker/internal/config"
 	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/metrics"
@@ -58,7 +59,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	awsCfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, c.Concurrency+4)
 	})
-	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.HTTPClient = requestBodyFix(o.HTTPClient) })
+	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.HTTPClient = sdkhttp.RequestBodyFix(o.HTTPClient) })
 	s3Client := newS3(awsCfg)
 
 	wait := c.WaitTime
@@ -211,7 +212,7 @@ func newS3(cfg aws.Config) *s3.Client {
 			o.UsePathStyle = true
 		}
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-		o.HTTPClient = requestBodyFix(o.HTTPClient)
+		o.HTTPClient = sdkhttp.RequestBodyFix(o.HTTPClient)
 	})
 }
 

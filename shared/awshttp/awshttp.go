@@ -1,4 +1,6 @@
-package main
+// Package awshttp holds what the AWS SDK's HTTP clients need around them in
+// every program of the project.
+package awshttp
 
 import (
 	"io"
@@ -7,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// requestBodyFix wraps the HTTP client of an AWS service client so that a
+// RequestBodyFix wraps the HTTP client of an AWS service client so that a
 // request body no longer offers io.WriterTo to net/http.
 //
 // smithy-go sends a request body wrapped in a reader that it closes as soon
@@ -23,7 +25,7 @@ import (
 // messages of the lost answer stay hidden until their visibility timeout).
 // Without WriteTo, io.Copy reads: Read on the closed body returns io.EOF,
 // which io.Copy reports as a clean end.
-func requestBodyFix(c aws.HTTPClient) aws.HTTPClient {
+func RequestBodyFix(c aws.HTTPClient) aws.HTTPClient {
 	return bodyNoWriteToClient{c}
 }
 
