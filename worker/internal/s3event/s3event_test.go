@@ -1,11 +1,13 @@
 package s3event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -244,6 +246,33 @@ func TestSamples(t *testing.T) {
 		if !seen[f] {
 			t.Errorf("expected sample file %s is missing", f)
 		}
+	}
+}
+
+// TestDirectPathTakesRealBodies checks that the one-pass path takes the real
+// S3 notifications of created objects (the common case it exists for) and
+// agrees with the general path on each.
+func TestDirectPathTakesRealBodies(t *testing.T) {
+	data := sharedDataDir(t)
+	taken := 0
+	for _, f := range sampleFiles(t, data) {
+		for i, b := range sampleBodies(t, filepath.Join(data, filepath.FromSlash(f))) {
+			slow, reason := parseGeneral(b, false)
+			fast, ok := parseDirect(b)
+			if ok {
+				taken++
+				if reason != "" || !reflect.DeepEqual(fast, slow) {
+					t.Errorf("%s body %d: fast path %+v, general path %+v %q", f, i, fast, slow, reason)
+				}
+				continue
+			}
+			if reason == "" && len(slow.Objects) > 0 && slow.Ignored == 0 && bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"Records":[`)) {
+				t.Errorf("%s body %d: a direct notification of created objects went the general way", f, i)
+			}
+		}
+	}
+	if taken == 0 {
+		t.Fatal("no sample body took the one-pass path")
 	}
 }
 
@@ -514,6 +543,12 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if fast, ok := parseDirect(body); ok {
+			slow, reason := parseGeneral(body, false)
+			if reason != "" || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("fast path %+v, general path %+v %q", fast, slow, reason)
+			}
+		}
 		n, err := Parse(body)
 		if err != nil {
 			var fe *FormatError
