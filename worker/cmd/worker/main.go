@@ -39,7 +39,8 @@ func main() {
 // shrinks the stacks of goroutines waiting on a bulk write, which grow back
 // through the AWS SDK's deep call chains for the next object. Five times the
 // live heap, with a soft ceiling, cuts the worker's CPU per small object by
-// about a quarter (make bench) and keeps its peak well under the ceiling.
+// about a quarter (make bench); the heap then grows toward the ceiling when
+// bulk requests wait on a slow cluster.
 const (
 	defaultGCPercent   = 400
 	defaultMemoryLimit = 192 << 20
