@@ -188,16 +188,7 @@ func parseDirect(body []byte) (Notification, bool) {
 		if err != nil || strings.HasSuffix(key, "/") {
 			return Notification{}, false
 		}
-		n.Objects = append(n.Objects, Object{
-			Bucket:    e.Bucket.Name,
-			Key:       key,
-			Size:      e.Object.Size,
-			VersionID: e.Object.VersionID,
-			ETag:      e.Object.ETag,
-			Sequencer: e.Object.Sequencer,
-			EventName: r.EventName,
-			EventTime: parseTime(r.EventTime),
-		})
+		n.Objects = append(n.Objects, e.object(key, r.EventName, r.EventTime))
 	}
 	return n, true
 }
@@ -254,6 +245,20 @@ type s3Entity struct {
 	} `json:"object"`
 }
 
+// object is the Object a record names; key is its decoded key.
+func (e *s3Entity) object(key, eventName, eventTime string) Object {
+	return Object{
+		Bucket:    e.Bucket.Name,
+		Key:       key,
+		Size:      e.Object.Size,
+		VersionID: e.Object.VersionID,
+		ETag:      e.Object.ETag,
+		Sequencer: e.Object.Sequencer,
+		EventName: eventName,
+		EventTime: parseTime(eventTime),
+	}
+}
+
 func parseRecords(raw json.RawMessage) (Notification, string) {
 	var recs []json.RawMessage
 	if err := json.Unmarshal(raw, &recs); err != nil {
@@ -305,16 +310,7 @@ func parseRecords(raw json.RawMessage) (Notification, string) {
 			n.Ignored++
 			continue
 		}
-		n.Objects = append(n.Objects, Object{
-			Bucket:    e.Bucket.Name,
-			Key:       key,
-			Size:      e.Object.Size,
-			VersionID: e.Object.VersionID,
-			ETag:      e.Object.ETag,
-			Sequencer: e.Object.Sequencer,
-			EventName: r.EventName,
-			EventTime: parseTime(r.EventTime),
-		})
+		n.Objects = append(n.Objects, e.object(key, r.EventName, r.EventTime))
 	}
 	return n, ""
 }

@@ -189,20 +189,8 @@ func (p *parser) object(lv level) error {
 		if dst != nil {
 			*dst = p.b[start:p.i]
 		}
-		p.skipSpace()
-		if p.i >= len(p.b) {
-			return p.errorf("unexpected end of input in an object")
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-			p.skipSpace()
-		case '}':
-			p.i++
-			p.depth--
-			return nil
-		default:
-			return p.errorf("unexpected %s after an object member, expecting ',' or '}'", p.describe())
+		if done, err := p.separator('}', "an object", "an object member"); done || err != nil {
+			return err
 		}
 	}
 }
@@ -222,22 +210,30 @@ func (p *parser) array() error {
 		if err := p.value(levelOther); err != nil {
 			return err
 		}
-		p.skipSpace()
-		if p.i >= len(p.b) {
-			return p.errorf("unexpected end of input in an array")
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-			p.skipSpace()
-		case ']':
-			p.i++
-			p.depth--
-			return nil
-		default:
-			return p.errorf("unexpected %s after an array element, expecting ',' or ']'", p.describe())
+		if done, err := p.separator(']', "an array", "an array element"); done || err != nil {
+			return err
 		}
 	}
+}
+
+// separator reads what follows a member or an element: a comma (more to
+// come) or the closing bracket (done).
+func (p *parser) separator(closing byte, in, after string) (done bool, err error) {
+	p.skipSpace()
+	if p.i >= len(p.b) {
+		return false, p.errorf("unexpected end of input in %s", in)
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		p.skipSpace()
+		return false, nil
+	case closing:
+		p.i++
+		p.depth--
+		return true, nil
+	}
+	return false, p.errorf("unexpected %s after %s, expecting ',' or '%c'", p.describe(), after, closing)
 }
 
 // plain marks the string bytes that need no attention: not a quote, not a
