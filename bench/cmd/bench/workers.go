@@ -232,6 +232,9 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 	for i := range b.c.repeat {
 		b.sink.Reset()
 		w := b.runWorker(ctx, workerOpts{name: name, key: fmt.Sprintf("%s-%d", key, i+1), set: s, esURL: b.sink.URL, concurrency: conc})
+		if reqs := b.sink.Requests.Load(); reqs > 0 {
+			logf("worker %s: the sink answered %d bulk requests, %.1f items each", name, reqs, float64(b.sink.OK.Load()+b.sink.Throttled.Load())/float64(reqs))
+		}
 		if w.err != nil {
 			b.addCPURow(w)
 			b.addMain(w, b.label(s), "")
