@@ -33,6 +33,18 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
+func TestListFlagReplacesEnv(t *testing.T) {
+	t.Setenv("LOGTIDE_ES_URL", "http://env:9200")
+	var c Run
+	f := RunFlags(&c)
+	if err := f.Parse([]string{"--es-url", "http://flag1:9200", "--es-url", "http://flag2:9200"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.ESURLs, " ") != "http://flag1:9200 http://flag2:9200" {
+		t.Errorf("got %v", c.ESURLs)
+	}
+}
+
 func TestRepeatedListReplacesDefault(t *testing.T) {
 	var c Run
 	f := RunFlags(&c)

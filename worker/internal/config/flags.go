@@ -67,7 +67,11 @@ func (f *Flags) String(p *string, name, env, def, usage string) {
 // command line.
 func (f *Flags) Strings(p *[]string, name, env string, def []string, usage string) {
 	*p = def
-	f.add(name, env, usage, strings.Join(def, ","), &listValue{p: p})
+	l := &listValue{p: p}
+	f.add(name, env, usage, strings.Join(def, ","), l)
+	// A value from the environment is a default too: the first value on
+	// the command line replaces it.
+	l.set = false
 }
 
 // Int registers an integer option.

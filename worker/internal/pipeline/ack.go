@@ -10,7 +10,6 @@ import (
 // balances: read == indexed + stale + deadLettered.
 type tally struct {
 	read, indexed, stale, deadLettered int
-	bytes                              int64
 }
 
 func (t *tally) balanced() bool { return t.read == t.indexed+t.stale+t.deadLettered }
@@ -95,7 +94,7 @@ func (a *objectAck) result() (tally, error) {
 	return a.t, a.err
 }
 
-// read counts records read and bytes streamed.
+// read counts records read.
 func (a *objectAck) read(records int) {
 	a.mu.Lock()
 	a.t.read += records

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/sink"
 )
@@ -230,9 +232,13 @@ func (b *batcher) flush(ctx context.Context, pending []entry) {
 		}
 		var again []entry
 		var lastReason string
+		// Counted here and added once per request: the metrics' label
+		// lookups would otherwise run for every document.
+		var outcomes [sink.Rejected + 1]int
+		var indexed, stale, deadLettered int
 		for i, r := range res {
 			e := pending[i]
-			p.m.BulkItems.WithLabelValues(r.Outcome.String()).Inc()
+			outcomes[r.Outcome]++
 			if r.Outcome == sink.Retry || r.Outcome == sink.Rejected {
 				p.m.BulkItemFailures.WithLabelValues(failureReason(r)).Inc()
 			}
@@ -240,17 +246,18 @@ func (b *batcher) flush(ctx context.Context, pending []entry) {
 			case r.Outcome == sink.Retry:
 				again = append(again, e)
 				lastReason = r.Reason
-			case e.deadLetter && (r.Outcome == sink.Written || r.Outcome == sink.Stale):
-				p.m.Records.WithLabelValues("dead_lettered").Inc()
-				e.ack.settled(r.Outcome, true)
+			case r.Outcome == sink.Written || r.Outcome == sink.Stale:
+				switch {
+				case e.deadLetter:
+					deadLettered++
+				case r.Outcome == sink.Written:
+					indexed++
+				default:
+					stale++
+				}
+				e.ack.settled(r.Outcome, e.deadLetter)
 			case e.deadLetter:
 				e.ack.failed(permanent("dead_letter_rejected", fmt.Errorf("line %d: the dead-letter index %s refused the record (status %d): %s", e.line, p.o.DeadLetterIndex, r.Status, r.Reason)))
-			case r.Outcome == sink.Written:
-				p.m.Records.WithLabelValues("indexed").Inc()
-				e.ack.settled(r.Outcome, false)
-			case r.Outcome == sink.Stale:
-				p.m.Records.WithLabelValues("stale").Inc()
-				e.ack.settled(r.Outcome, false)
 			default: // rejected: keep it, with the cluster's reason, in the dead-letter index
 				again = append(again, p.deadLetter(e.ack, deadletter.Record{
 					Line: e.line, Stage: deadletter.StageIndex, Reason: r.Reason, Status: r.Status,
@@ -258,6 +265,12 @@ func (b *batcher) flush(ctx context.Context, pending []entry) {
 				}))
 			}
 		}
+		for o, n := range outcomes {
+			addCount(p.m.BulkItems, sink.Outcome(o).String(), n)
+		}
+		addCount(p.m.Records, "indexed", indexed)
+		addCount(p.m.Records, "stale", stale)
+		addCount(p.m.Records, "dead_lettered", deadLettered)
 		pending = again
 		if lastReason == "" {
 			p.intake.succeeded()
@@ -281,4 +294,11 @@ func failureReason(r sink.Result) string {
 		return r.ErrorType
 	}
 	return fmt.Sprintf("status_%d", r.Status)
+}
+
+// addCount adds n to the counter of label, if n is not zero.
+func addCount(c *prometheus.CounterVec, label string, n int) {
+	if n > 0 {
+		c.WithLabelValues(label).Add(float64(n))
+	}
 }

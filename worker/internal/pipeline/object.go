@@ -40,7 +40,6 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	ack.end(err)
 	<-ack.done // the batcher settles or fails every submitted document
 	t, err := ack.result()
-	t.bytes = bytes
 	if err == nil && !t.balanced() {
 		err = retryable("unbalanced", fmt.Errorf("%d records read but %d indexed, %d stale, %d dead-lettered", t.read, t.indexed, t.stale, t.deadLettered))
 	}
@@ -48,10 +47,10 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	if err != nil && !errors.As(err, &se) { // source errors name the object already
 		err = fmt.Errorf("s3://%s/%s: %w", o.Bucket, o.Key, err)
 	}
-	p.m.ObjectBytes.Add(float64(t.bytes))
+	p.m.ObjectBytes.Add(float64(bytes))
 	p.m.Records.WithLabelValues("read").Add(float64(t.read))
 	attrs := []any{"records_read", t.read, "records_indexed", t.indexed, "records_stale", t.stale,
-		"records_dead_lettered", t.deadLettered, "balanced", err == nil && t.balanced()}
+		"records_dead_lettered", t.deadLettered, "balanced", err == nil}
 	if err != nil {
 		p.m.Objects.WithLabelValues("failed").Inc()
 		log.Error("object failed", append(attrs, "err", err)...)
@@ -61,7 +60,7 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	if !o.EventTime.IsZero() {
 		p.m.Lag.Observe(time.Since(o.EventTime).Seconds())
 	}
-	log.Info("object done", append(attrs, "bytes", t.bytes, "duration", time.Since(start).Round(time.Millisecond))...)
+	log.Info("object done", append(attrs, "bytes", bytes, "duration", time.Since(start).Round(time.Millisecond))...)
 	return nil
 }
 

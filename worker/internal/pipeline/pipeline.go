@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/logtide/logtide/worker/internal/metrics"
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/sink"
@@ -201,52 +199,31 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		defer close(batchesDone)
 		p.batches.run(workCtx)
 	}()
-	var g errgroup.Group
+	// Every goroutine below returns once ctx is done and its message, if
+	// any, is settled.
+	var g sync.WaitGroup
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	if p.o.QueuePollInterval > 0 {
-		g.Go(func() error {
-			p.pollDepth(pollCtx)
-			return nil
-		})
+		g.Go(func() { p.pollDepth(pollCtx) })
 	}
 	// Handlers live as long as the run and take messages one after the
 	// other: a fresh goroutine per message would grow its stack through the
-	// SDK's deep call chains again for every message.
+	// SDK's deep call chains again for every message. There is one per slot
+	// of the intake, so a received message never waits long for one.
 	work := make(chan queue.Message)
-	var spawnMu sync.Mutex
-	spawned := 0
-	handler := func(m queue.Message) {
-		for {
-			p.handle(workCtx, m, vis)
-			// The slot is freed when the message's fate is settled.
-			p.working.Add(-1)
-			p.intake.release(1)
-			var ok bool
-			if m, ok = <-work; !ok {
-				return
+	for range p.o.Concurrency {
+		g.Go(func() {
+			for m := range work {
+				p.handle(workCtx, m, vis)
+				// The slot is freed when the message's fate is settled.
+				p.working.Add(-1)
+				p.intake.release(1)
 			}
-		}
+		})
 	}
 	start := func(m queue.Message) {
 		p.working.Add(1)
-		select {
-		case work <- m:
-			return
-		default:
-		}
-		spawnMu.Lock()
-		spawn := spawned < p.o.Concurrency
-		if spawn {
-			spawned++
-		}
-		spawnMu.Unlock()
-		if spawn {
-			g.Go(func() error { handler(m); return nil })
-			return
-		}
-		// Every handler exists; one is about to come back for more (the
-		// slot this message holds was freed by one of them).
 		work <- m
 	}
 	// One receive loop takes at most ten messages per round trip; with many
@@ -264,14 +241,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	stopReceiving()
 	close(work)
 	stopPoll()
-	err := g.Wait()
+	g.Wait()
 	// Every handler has settled its message: no document and no delete can
 	// come after this.
 	close(p.batches.in)
 	<-batchesDone
 	p.deletes.close()
 	<-deletesDone
-	return err
+	return nil
 }
 
 // receivers is how many receive loops run: one per 16 messages of

@@ -45,9 +45,6 @@ func New(client *sqs.Client, url string, wait time.Duration) *SQS {
 	return &SQS{client: client, url: url, wait: w}
 }
 
-// URL is the queue's URL.
-func (q *SQS) URL() string { return q.url }
-
 // Receive long-polls for up to max messages (1..10).
 func (q *SQS) Receive(ctx context.Context, max int) ([]Message, error) {
 	if max > 10 {
@@ -77,15 +74,6 @@ func (q *SQS) Receive(ctx context.Context, max int) ([]Message, error) {
 		msgs = append(msgs, msg)
 	}
 	return msgs, nil
-}
-
-// Delete removes a message for good.
-func (q *SQS) Delete(ctx context.Context, m Message) error {
-	_, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(m.Handle)})
-	if err != nil {
-		return fmt.Errorf("delete message %s: %w", m.ID, err)
-	}
-	return nil
 }
 
 // DeleteBatch removes up to 10 messages in one request and returns one error

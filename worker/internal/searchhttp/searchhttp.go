@@ -83,7 +83,7 @@ func (o Options) AuthMode() string {
 	switch {
 	case o.SigV4:
 		return "sigv4"
-	case o.Username != "" || o.Password != "" || o.PasswordFile != "":
+	case o.hasBasic():
 		return "basic"
 	}
 	return "none"
@@ -128,7 +128,7 @@ func New(ctx context.Context, o Options) (*http.Client, error) {
 
 func (o Options) validate() error {
 	var errs []error
-	basic := o.Username != "" || o.Password != "" || o.PasswordFile != ""
+	basic := o.hasBasic()
 	if o.SigV4 && basic {
 		errs = append(errs, errors.New("SigV4 signing and basic authentication are mutually exclusive"))
 	}
@@ -256,3 +256,6 @@ func (o Options) signer(ctx context.Context, next http.RoundTripper) (*sigV4, er
 	}
 	return &sigV4{next: next, signer: v4.NewSigner(), creds: creds, service: service, region: o.Region, clock: clock}, nil
 }
+
+// hasBasic reports whether any basic-auth setting is given.
+func (o Options) hasBasic() bool { return o.Username != "" || o.Password != "" || o.PasswordFile != "" }

@@ -98,7 +98,6 @@ func (g *GuardDuty) Transform(line []byte) (Document, error) {
 	if len(f.service) > 0 && f.service[0] != '{' && string(f.service) != "null" {
 		return Document{}, recordErr("service is not an object")
 	}
-	rs := actionRemotes(f.action)
 	if len(arn) > maxID {
 		return Document{}, recordErr("arn longer than %d bytes", maxID)
 	}
@@ -111,15 +110,14 @@ func (g *GuardDuty) Transform(line []byte) (Document, error) {
 		return Document{}, recordErr("createdAt: %v", err)
 	}
 
+	// The record has an arn, so its object is not empty: the added fields
+	// follow a comma.
 	body := make([]byte, 0, len(line)+128)
 	body = append(body, line[:len(line)-1]...)
-	if len(bytes.TrimSpace(line[1:len(line)-1])) > 0 {
-		body = append(body, ',')
-	}
-	body = append(body, `"@timestamp":"`...)
+	body = append(body, `,"@timestamp":"`...)
 	body = updated.UTC().AppendFormat(body, "2006-01-02T15:04:05.000Z")
 	body = append(body, '"')
-	body = appendRemote(body, rs)
+	body = appendRemote(body, actionRemotes(f.action))
 	body = append(body, '}')
 
 	return Document{
