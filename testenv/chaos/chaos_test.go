@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,7 +164,12 @@ func TestChaos(t *testing.T) {
 			t.Logf("indices kept for inspection: %s-*, %s", prefix, dlIndex)
 			return
 		}
-		dropIndices(t, search.New(esURL), name, prefix+"-*", dlIndex)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// The run's indices and templates all start with its name.
+		if err := search.New(esURL).Drop(ctx, name+"*"); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
 	})
 
 	// The fleet.
@@ -753,7 +757,7 @@ func checkFindings(t *testing.T, ctx context.Context, es *search.Client, prefix 
 	if err := es.Refresh(ctx, pattern); err != nil {
 		t.Fatal(err)
 	}
-	hits, err := scrollAll(ctx, es, pattern)
+	hits, err := es.All(ctx, pattern)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -812,7 +816,7 @@ func checkDeadLetters(t *testing.T, ctx context.Context, es *search.Client, inde
 	if err := es.Refresh(ctx, index); err != nil {
 		t.Fatal(err)
 	}
-	hits, err := scrollAll(ctx, es, index)
+	hits, err := es.All(ctx, index)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -881,61 +885,6 @@ func checkDeadLetters(t *testing.T, ctx context.Context, es *search.Client, inde
 		}
 	}
 	return matched
-}
-
-// scrollAll reads every document of the indices matching pattern, with
-// versions, however many there are.
-func scrollAll(ctx context.Context, es *search.Client, pattern string) ([]search.Hit, error) {
-	type page struct {
-		ScrollID string `json:"_scroll_id"`
-		Hits     struct {
-			Hits []search.Hit `json:"hits"`
-		} `json:"hits"`
-	}
-	var p page
-	q := map[string]any{"size": 1000, "version": true, "sort": []string{"_doc"}, "query": map[string]any{"match_all": map[string]any{}}}
-	if err := es.Do(ctx, http.MethodPost, "/"+pattern+"/_search?scroll=1m", q, &p); err != nil {
-		return nil, err
-	}
-	var all []search.Hit
-	for len(p.Hits.Hits) > 0 {
-		all = append(all, p.Hits.Hits...)
-		id := p.ScrollID
-		p = page{}
-		if err := es.Do(ctx, http.MethodPost, "/_search/scroll", map[string]any{"scroll": "1m", "scroll_id": id}, &p); err != nil {
-			return nil, err
-		}
-	}
-	if p.ScrollID != "" {
-		_ = es.Do(ctx, http.MethodDelete, "/_search/scroll", map[string]any{"scroll_id": []string{p.ScrollID}}, nil)
-	}
-	return all, nil
-}
-
-// dropIndices deletes the run's indices and the index templates the workers
-// installed for them (all named after the run).
-func dropIndices(t *testing.T, es *search.Client, run string, indices ...string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, ix := range indices {
-		if err := es.Do(ctx, http.MethodDelete, "/"+ix+"?allow_no_indices=true&ignore_unavailable=true", nil, nil); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	}
-	var res struct {
-		Templates []struct {
-			Name string `json:"name"`
-		} `json:"index_templates"`
-	}
-	if err := es.Do(ctx, http.MethodGet, "/_index_template/"+run+"*", nil, &res); err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	for _, tp := range res.Templates {
-		if err := es.Do(ctx, http.MethodDelete, "/_index_template/"+tp.Name, nil, nil); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	}
 }
 
 // ---------------------------------------------------------------- helpers

@@ -84,11 +84,8 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 	t.Cleanup(func() {
 		// The worker installed a template per index name; the documents are
 		// only needed while the test runs.
-		es := search.New(esURL)
-		for _, path := range []string{"/" + name + "-*", "/" + deadLetterIndex, "/_index_template/" + name, "/_index_template/" + deadLetterIndex} {
-			if err := es.Do(context.Background(), http.MethodDelete, path, nil, nil); err != nil {
-				t.Logf("cleanup: %v", err)
-			}
+		if err := search.New(esURL).Drop(context.Background(), name+"*", deadLetterIndex+"*"); err != nil {
+			t.Logf("cleanup: %v", err)
 		}
 	})
 

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -89,16 +90,57 @@ type Hit struct {
 	Source  json.RawMessage `json:"_source"`
 }
 
-// All returns every document of the indices matching pattern (up to 10,000).
+// All returns every document of the indices matching pattern, with
+// versions, however many there are (it scrolls).
 func (c *Client) All(ctx context.Context, pattern string) ([]Hit, error) {
-	var res struct {
-		Hits struct {
+	type page struct {
+		ScrollID string `json:"_scroll_id"`
+		Hits     struct {
 			Hits []Hit `json:"hits"`
 		} `json:"hits"`
 	}
-	q := map[string]any{"size": 10000, "version": true, "query": map[string]any{"match_all": map[string]any{}}}
-	if err := c.Do(ctx, http.MethodPost, "/"+pattern+"/_search", q, &res); err != nil {
+	var p page
+	q := map[string]any{"size": 1000, "version": true, "sort": []string{"_doc"}, "query": map[string]any{"match_all": map[string]any{}}}
+	if err := c.Do(ctx, http.MethodPost, "/"+pattern+"/_search?scroll=1m", q, &p); err != nil {
 		return nil, err
 	}
-	return res.Hits.Hits, nil
+	var all []Hit
+	for len(p.Hits.Hits) > 0 {
+		all = append(all, p.Hits.Hits...)
+		id := p.ScrollID
+		p = page{}
+		if err := c.Do(ctx, http.MethodPost, "/_search/scroll", map[string]any{"scroll": "1m", "scroll_id": id}, &p); err != nil {
+			return nil, err
+		}
+	}
+	if p.ScrollID != "" {
+		_ = c.Do(ctx, http.MethodDelete, "/_search/scroll", map[string]any{"scroll_id": []string{p.ScrollID}}, nil)
+	}
+	return all, nil
+}
+
+// Drop deletes the indices and the index templates whose names match any of
+// patterns (wildcards allowed): what a test run leaves behind.
+func (c *Client) Drop(ctx context.Context, patterns ...string) error {
+	var errs []error
+	for _, p := range patterns {
+		if err := c.Do(ctx, http.MethodDelete, "/"+p+"?allow_no_indices=true&ignore_unavailable=true", nil, nil); err != nil {
+			errs = append(errs, err)
+		}
+		var res struct {
+			Templates []struct {
+				Name string `json:"name"`
+			} `json:"index_templates"`
+		}
+		if err := c.Do(ctx, http.MethodGet, "/_index_template/"+p, nil, &res); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, tp := range res.Templates {
+			if err := c.Do(ctx, http.MethodDelete, "/_index_template/"+tp.Name, nil, nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

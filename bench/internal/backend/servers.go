@@ -19,6 +19,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/logtide/logtide/bench/internal/sysinfo"
 )
 
 // FakeS3 is a gofakes3 server in this process, keeping objects in memory.
@@ -127,7 +129,7 @@ func InstallElasticMQ(ctx context.Context, root string, logw io.Writer) (string,
 // StartElasticMQ runs ElasticMQ on a free port of 127.0.0.1 and waits until
 // it answers. The process gets SIGKILL if this one dies first.
 func StartElasticMQ(ctx context.Context, root, lib string) (*ElasticMQ, error) {
-	port, err := freePort()
+	port, err := sysinfo.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +174,6 @@ aws { region = %q, accountId = "000000000000" }
 		}
 		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
 			c.Close()
-			e.exited = exited
 			return e, nil
 		}
 	}
@@ -193,13 +194,4 @@ func (e *ElasticMQ) Stop() {
 		<-e.exited
 	}
 	e.log.Close()
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -7,8 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/logtide/logtide/shared/gdexport"
 )
@@ -24,7 +25,6 @@ type Object struct {
 // Set is a rendered corpus.
 type Set struct {
 	Name    string
-	Opts    gdexport.Options
 	Objects []Object
 	Lines   int
 	// Findings is the number of distinct findings (re-exports are later
@@ -42,45 +42,29 @@ func Generate(name string, o gdexport.Options) (*Set, error) {
 		return nil, err
 	}
 	infos := c.Objects()
-	s := &Set{Name: name, Opts: o, Objects: make([]Object, len(infos))}
-	idx := make(chan int)
-	errs := make(chan error, runtime.NumCPU())
-	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range idx {
-				var b bytes.Buffer
-				if err := c.WriteObject(&b, i); err != nil {
-					errs <- err
-					continue
-				}
-				gz := b.Bytes()
-				if len(gz) < 18 {
-					errs <- fmt.Errorf("object %d: %d bytes is no gzip stream", i, len(gz))
-					continue
-				}
-				// A single-member gzip stream ends with the uncompressed size
-				// modulo 2^32: exact below 4 GiB, which every corpus here is.
-				s.Objects[i] = Object{Key: infos[i].Key, Gz: gz, Raw: int64(binary.LittleEndian.Uint32(gz[len(gz)-4:])), Lines: infos[i].Lines}
-			}
-		}()
-	}
+	s := &Set{Name: name, Objects: make([]Object, len(infos))}
+	var g errgroup.Group
+	g.SetLimit(runtime.NumCPU())
 	for i := range infos {
-		idx <- i
+		g.Go(func() error {
+			var b bytes.Buffer
+			if err := c.WriteObject(&b, i); err != nil {
+				return err
+			}
+			gz := b.Bytes()
+			if len(gz) < 18 {
+				return fmt.Errorf("object %d: %d bytes is no gzip stream", i, len(gz))
+			}
+			// A single-member gzip stream ends with the uncompressed size
+			// modulo 2^32: exact below 4 GiB, which every corpus here is.
+			s.Objects[i] = Object{Key: infos[i].Key, Gz: gz, Raw: int64(binary.LittleEndian.Uint32(gz[len(gz)-4:])), Lines: infos[i].Lines}
+			return nil
+		})
 	}
-	close(idx)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("corpus %s: %w", name, err)
 	}
-	for _, ob := range s.Objects {
-		s.Lines += ob.Lines
-		s.Raw += ob.Raw
-		s.Gz += int64(len(ob.Gz))
-	}
+	s.total()
 	fpo := o.FindingsPerObject
 	if fpo == 0 {
 		fpo = 50
@@ -90,15 +74,20 @@ func Generate(name string, o gdexport.Options) (*Set, error) {
 	return s, nil
 }
 
+// total sums the lines and sizes of s's objects.
+func (s *Set) total() {
+	for _, ob := range s.Objects {
+		s.Lines += ob.Lines
+		s.Raw += ob.Raw
+		s.Gz += int64(len(ob.Gz))
+	}
+}
+
 // Subset is a corpus of some of s's objects.
 func (s *Set) Subset(name string, n int) *Set {
 	n = min(n, len(s.Objects))
-	out := &Set{Name: name, Opts: s.Opts, Objects: s.Objects[:n:n]}
-	for _, ob := range out.Objects {
-		out.Lines += ob.Lines
-		out.Raw += ob.Raw
-		out.Gz += int64(len(ob.Gz))
-	}
+	out := &Set{Name: name, Objects: s.Objects[:n:n]}
+	out.total()
 	out.Findings = -1 // not known for a subset with re-exports
 	return out
 }

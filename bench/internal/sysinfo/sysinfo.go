@@ -5,6 +5,7 @@ package sysinfo
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -132,4 +133,14 @@ func MachineBusy() (time.Duration, error) {
 		busy += v
 	}
 	return time.Duration(busy / clkTck * float64(time.Second)), nil
+}
+
+// FreePort is a TCP port of 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/logtide/logtide/bench/internal/sysinfo"
 )
 
 // Spec is one run.
@@ -82,7 +83,7 @@ type Result struct {
 // killed and the result carries an error.
 func Run(ctx context.Context, s Spec) Result {
 	var res Result
-	mport, err := freePort()
+	mport, err := sysinfo.FreePort()
 	if err != nil {
 		res.Err = err
 		return res
@@ -92,7 +93,7 @@ func Run(ctx context.Context, s Spec) Result {
 	args = append(args, "--metrics-addr", maddr)
 	var paddr string
 	if s.Profile.Seconds > 0 {
-		pport, err := freePort()
+		pport, err := sysinfo.FreePort()
 		if err != nil {
 			res.Err = err
 			return res
@@ -277,22 +278,14 @@ func Scrape(hc *http.Client, url string) (Metrics, error) {
 }
 
 // Sum adds every series of a metric name.
-func (m Metrics) Sum(name string) float64 {
-	t := 0.0
-	for k, v := range m {
-		if k == name || strings.HasPrefix(k, name+"{") {
-			t += v
-		}
-	}
-	return t
-}
+func (m Metrics) Sum(name string) float64 { return m.Get(name) }
 
 // Get returns the series of name whose labels contain every given
 // `label="value"` pair, summed.
 func (m Metrics) Get(name string, labels ...string) float64 {
 	t := 0.0
 	for k, v := range m {
-		if k != name && !strings.HasPrefix(k, name+"{") {
+		if !isSeries(k, name) {
 			continue
 		}
 		ok := true
@@ -312,18 +305,12 @@ func (m Metrics) Get(name string, labels ...string) float64 {
 // Has says whether the worker exports a metric.
 func (m Metrics) Has(name string) bool {
 	for k := range m {
-		if k == name || strings.HasPrefix(k, name+"{") {
+		if isSeries(k, name) {
 			return true
 		}
 	}
 	return false
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+// isSeries says whether the series key k (name{labels}) belongs to name.
+func isSeries(k, name string) bool { return k == name || strings.HasPrefix(k, name+"{") }
