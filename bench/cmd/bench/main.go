@@ -53,6 +53,7 @@ type config struct {
 	record     string
 	rows       map[string]bool
 	workerArgs []string
+	workerEnv  []string
 }
 
 func main() {
@@ -83,6 +84,7 @@ func main() {
 	flag.IntVar(&c.throttleReqs, "throttle-requests", 4, "while throttling, answer 429 for one whole bulk request in this many (0: none)")
 	rows := flag.String("rows", "moto,typical,tiny,huge,opensearch,throttle", "rows to run besides the decode floors and the ElasticMQ + gofakes3 I/O floor")
 	workerArgs := flag.String("worker-args", "", "extra options for every worker run, space-separated (e.g. \"--bulk-flush-interval=5ms\"); they are printed with the results")
+	workerEnv := flag.String("worker-env", "", "extra environment for every worker run, space-separated NAME=value (e.g. \"GODEBUG=gctrace=1\"); printed with the results")
 	flag.StringVar(&c.out, "out", ".cache/bench/report.md", "where the report is written too, relative to the root unless absolute")
 	flag.StringVar(&c.record, "record", "", "also replace the results section of this Markdown file (e.g. docs/benchmarks.md)")
 	flag.Parse()
@@ -98,6 +100,12 @@ func main() {
 		}
 	}
 	c.workerArgs = strings.Fields(*workerArgs)
+	c.workerEnv = strings.Fields(*workerEnv)
+	for _, kv := range c.workerEnv {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			fatalf("-worker-env: %q is not NAME=value", kv)
+		}
+	}
 	for _, f := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > 64 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -29,6 +30,11 @@ type workerRow struct {
 	// CPU used during the worker's lifetime by each party.
 	harnessCPU, emqCPU, osCPU, busy time.Duration
 	osKnown                         bool
+	// CPU used from the worker's start until it had deleted every message,
+	// when known: what bounds the row's rate, without the idle time before
+	// the worker exits.
+	workCPU, workHarnessCPU, workEmqCPU time.Duration
+	workKnown                           bool
 }
 
 type workerOpts struct {
@@ -91,7 +97,7 @@ func (b *bench) runWorker(ctx context.Context, o workerOpts) *workerRow {
 		o.profile = workerrun.Profile{}
 	}
 	spec := workerrun.Spec{
-		Bin: b.c.workerBin, Args: args, Env: b.fast.WorkerEnv(os.Getenv("PATH"), home),
+		Bin: b.c.workerBin, Args: args, Env: append(b.fast.WorkerEnv(os.Getenv("PATH"), home), b.c.workerEnv...),
 		Log:           filepath.Join(b.logDir, "worker-"+o.key+".log"),
 		ExpectDeleted: len(o.set.Objects), Timeout: o.timeout, SampleEvery: 100 * time.Millisecond,
 		OnSample: o.onSample, Profile: o.profile,
@@ -99,6 +105,14 @@ func (b *bench) runWorker(ctx context.Context, o workerOpts) *workerRow {
 	osPid := b.openSearchPid()
 	h0, _ := floor.ProcessCPU()
 	e0, _ := sysinfo.ProcCPU(b.emq.Pid)
+	var hc, ec time.Duration
+	var errC error
+	spec.OnComplete = func() {
+		var err error
+		hc, errC = floor.ProcessCPU()
+		ec, err = sysinfo.ProcCPU(b.emq.Pid)
+		errC = errors.Join(errC, err)
+	}
 	m0, _ := sysinfo.MachineBusy()
 	var s0 time.Duration
 	if osPid > 0 {
@@ -116,6 +130,9 @@ func (b *bench) runWorker(ctx context.Context, o workerOpts) *workerRow {
 		w.osCPU = s1 - s0
 	}
 	w.harnessCPU, w.emqCPU, w.busy = h1-h0, e1-e0, m1-m0
+	if w.res.CPUAtComplete > 0 && errC == nil && hc > 0 {
+		w.workCPU, w.workHarnessCPU, w.workEmqCPU, w.workKnown = w.res.CPUAtComplete, hc-h0, ec-e0, true
+	}
 	w.err = w.res.Err
 	if w.err == nil {
 		read := w.res.Final.Get("logtide_records_total", `outcome="read"`)
@@ -228,8 +245,19 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 	if s.Name == "tiny" {
 		conc = b.c.tinyConc
 	}
+	// For the tiny objects the I/O floor runs again at its best level right
+	// before each worker run: both are bound by the same CPU, and ElasticMQ's
+	// JIT warms up as the benchmark goes on, so only neighbouring runs compare.
+	var paired []floor.IO
+	best, pair := bestIO(b.io["fast "+s.Name])
+	pair = pair && s.Name == "tiny"
 	var runs []*workerRow
 	for i := range b.c.repeat {
+		if pair {
+			if r := b.ioLevel(ctx, b.fast, "fast", bucket, s, 1, best.Concurrency); r.Err == nil {
+				paired = append(paired, r)
+			}
+		}
 		b.sink.Reset()
 		w := b.runWorker(ctx, workerOpts{name: name, key: fmt.Sprintf("%s-%d", key, i+1), set: s, esURL: b.sink.URL, concurrency: conc})
 		if reqs := b.sink.Requests.Load(); reqs > 0 {
@@ -245,6 +273,14 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 	sort.Slice(runs, func(i, j int) bool { return runs[i].res.Complete < runs[j].res.Complete })
 	w := runs[len(runs)/2]
 	b.addCPURow(w)
+	var split *floorSplit
+	if profile && pair {
+		var err error
+		if split, err = b.floorProfile(ctx, s, best.Concurrency); err != nil {
+			b.profiles = append(b.profiles, fmt.Sprintf("I/O floor, %s: no profile (%v).", s.Name, err))
+		}
+	}
+	var sdkShare float64 // of the profiled worker's CPU, in stacks through the AWS SDK or net/http
 	if profile && b.hasPprof {
 		b.sink.Reset()
 		// The worker idles for 3 s before it exits, so the profile may
@@ -253,9 +289,21 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 		pw := b.runWorker(ctx, workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL, concurrency: conc,
 			profile: workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")}})
 		b.profileText(name+" (a separate run)", pw)
+		if pw.err == nil && pw.res.Profile != "" {
+			if prof, err := readProfile(ctx, pw.res.Profile); err == nil && prof.total() > 0 {
+				sdkShare = float64(prof.matching(isClientCall)) / float64(prof.total())
+			}
+		}
 	}
 	cpuRatio := w.cpuPerGB() / b.decodeCPUPerGB(s.Name)
-	ioShare := w.rate(float64(len(s.Objects))) / b.ioFloorRate("fast "+s.Name)
+	fl, floorNote := best, ""
+	if len(paired) > 0 {
+		sort.Slice(paired, func(i, j int) bool { return paired[i].ObjectsPerSecond() < paired[j].ObjectsPerSecond() })
+		fl = paired[len(paired)/2]
+		floorNote = fmt.Sprintf(" (the floor at c=%d run again before each worker run: median of %d, %s–%s objects/s)", fl.Concurrency, len(paired),
+			report.Num(paired[0].ObjectsPerSecond()), report.Num(paired[len(paired)-1].ObjectsPerSecond()))
+	}
+	ioShare := w.rate(float64(len(s.Objects))) / fl.ObjectsPerSecond()
 	vs := fmt.Sprintf("CPU/GB %s decode floor", report.Ratio(cpuRatio))
 	if s.Name == "tiny" {
 		vs = fmt.Sprintf("objects/s %s of I/O floor; --concurrency %d; ", report.Pct(ioShare), conc) + vs
@@ -269,16 +317,28 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 	case "typical":
 		b.target(cpuRatio <= 2, "worker CPU-s/GB ≤ 2× decode floor (typical exports, discard sink)", report.Ratio(cpuRatio))
 	case "tiny":
-		got := fmt.Sprintf("%s (%s vs %s objects/s)", report.Pct(ioShare), report.Num(w.rate(float64(len(s.Objects)))), report.Num(b.ioFloorRate("fast tiny")))
-		if fc, ok := b.ioFloorCPU("fast tiny"); ok {
+		us := func(d time.Duration) string { return report.Num(float64(d.Microseconds())) + " µs" }
+		got := fmt.Sprintf("%s (%s vs %s objects/s%s)", report.Pct(ioShare), report.Num(w.rate(float64(len(s.Objects)))), report.Num(fl.ObjectsPerSecond()), floorNote)
+		if fl.CPUKnown && fl.Objects > 0 {
+			fc := (fl.HarnessCPU + fl.ServerCPU) / time.Duration(fl.Objects)
 			// Both paths keep the two cores busy: what bounds their rates
 			// is the CPU each object costs everything on the path.
 			n := time.Duration(len(s.Objects))
-			wk, hs, eq := w.res.CPU/n, w.harnessCPU/n, w.emqCPU/n
-			us := func(d time.Duration) string { return report.Num(float64(d.Microseconds())) + " µs" }
-			got += fmt.Sprintf(". CPU per object on the worker's path %s (worker %s, S3 + sink %s, ElasticMQ %s, whole lifetimes) against %s on the floor's (loop + S3, ElasticMQ): "+
+			wk, hs, eq, span := w.res.CPU/n, w.harnessCPU/n, w.emqCPU/n, "whole lifetimes"
+			if w.workKnown {
+				wk, hs, eq, span = w.workCPU/n, w.workHarnessCPU/n, w.workEmqCPU/n, "from the worker's start to its last delete"
+			}
+			got += fmt.Sprintf(". CPU per object on the worker's path %s (worker %s, S3 + sink %s, ElasticMQ %s, %s) against %s on the floor's (loop + S3, ElasticMQ): "+
 				"at equal CPU the worker's path reaches %s of the floor's rate; 80 %% would leave the worker %s per object",
-				us(wk+hs+eq), us(wk), us(hs), us(eq), us(fc), report.Pct(float64(fc)/float64(wk+hs+eq)), us(time.Duration(float64(fc)/0.8)-hs-eq))
+				us(wk+hs+eq), us(wk), us(hs), us(eq), span, us(fc), report.Pct(float64(fc)/float64(wk+hs+eq)), us(time.Duration(float64(fc)/0.8)-hs-eq))
+		}
+		if split != nil {
+			got += fmt.Sprintf(". Profiles: on the floor's path the loop costs %s per object (%s of it parsing notifications, the rest in its SDK calls) and gofakes3 %s",
+				us(split.perObject["loop"]), us(split.parse), us(split.perObject["s3"]))
+			if sdkShare > 0 && w.workKnown {
+				got += fmt.Sprintf("; in the worker, stacks through the AWS SDK or net/http hold %s of its CPU, %s per object",
+					report.Pct(sdkShare), us(time.Duration(sdkShare*float64(w.workCPU/time.Duration(len(s.Objects))))))
+			}
 		}
 		b.target(ioShare >= 0.8, "tiny objects ≥ 80 % of the I/O floor's objects/s (same ElasticMQ + gofakes3)", got)
 	}
@@ -321,4 +381,11 @@ func (b *bench) target(ok bool, what, got string) {
 		mark = "PASS"
 	}
 	b.targets = append(b.targets, fmt.Sprintf("- **%s** %s: %s", mark, what, got))
+}
+
+// isClientCall tells a function of the AWS SDK or of net/http: a stack
+// through one is the worker's share of a request (signing, middleware,
+// connection loops and their system calls).
+func isClientCall(fn string) bool {
+	return strings.HasPrefix(fn, "github.com/aws/") || strings.HasPrefix(fn, "net/http.")
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -41,7 +42,9 @@ func StartFakeS3() (*FakeS3, error) {
 	// from a GuardDuty export bucket.
 	faker := gofakes3.New(b, gofakes3.WithoutVersioning())
 	f := &FakeS3{URL: "http://" + ln.Addr().String(), backend: b, srv: &http.Server{Handler: faker.Server(), ReadHeaderTimeout: 10 * time.Second}}
-	go func() { _ = f.srv.Serve(ln) }()
+	// Every goroutine of the server carries the profile label part=s3, so a
+	// CPU profile of this process tells the S3 server from its clients.
+	go pprof.Do(context.Background(), pprof.Labels("part", "s3"), func(context.Context) { _ = f.srv.Serve(ln) })
 	return f, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,8 @@ func Start() (*Sink, error) {
 	mux.HandleFunc("/_bulk", s.bulk)
 	mux.HandleFunc("/", s.other)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
+	// Every goroutine of the server carries the profile label part=sink.
+	go pprof.Do(context.Background(), pprof.Labels("part", "sink"), func(context.Context) { _ = s.srv.Serve(ln) })
 	return s, nil
 }
 

@@ -35,6 +35,9 @@ type Spec struct {
 	SampleEvery   time.Duration
 	// OnSample, if set, sees every scrape (e.g. to start a throttle window).
 	OnSample func(Sample)
+	// OnComplete, if set, is called as soon as the run is seen complete,
+	// before the worker's idle time before exiting.
+	OnComplete func()
 
 	// Profile, if Seconds > 0, takes a CPU profile After the start through
 	// the worker's --pprof-addr and writes it to Out.
@@ -62,6 +65,9 @@ type Result struct {
 	// Lifetime is the time from process start until it exited.
 	Lifetime time.Duration
 	CPU      time.Duration // user + system, whole lifetime
+	// CPUAtComplete is the worker's CPU time when the run was seen complete
+	// (/proc/<pid>/stat, 10 ms resolution), or 0 if it could not be read.
+	CPUAtComplete time.Duration
 	// PeakRSS is the worker's resident-memory high-water mark (VmHWM of
 	// /proc/<pid>/status, read at every sample; the worker idles for
 	// --exit-when-idle before exiting, so the last reading is final).
@@ -168,6 +174,12 @@ loop:
 			if !done && int(m.Sum("logtide_messages_deleted_total")) >= s.ExpectDeleted {
 				done = true
 				res.Complete = sm.At
+				if c, err := sysinfo.ProcCPU(cmd.Process.Pid); err == nil {
+					res.CPUAtComplete = c
+				}
+				if s.OnComplete != nil {
+					s.OnComplete()
+				}
 			}
 		}
 	}
