@@ -388,21 +388,28 @@ func (b *bench) startFloorProfile() (stop func()) {
 	if b.floorProfileOut == "" {
 		return func() {}
 	}
-	f, err := os.Create(b.floorProfileOut)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
+	stopProfile, err := startHarnessProfile(b.floorProfileOut)
 	if err != nil {
 		b.floorProfileErr = err
-		if f != nil {
-			f.Close()
-		}
 		return func() {}
 	}
-	return func() {
-		pprof.StopCPUProfile()
-		b.floorProfileErr = f.Close()
+	return func() { b.floorProfileErr = stopProfile() }
+}
+
+// startHarnessProfile starts a CPU profile of this process into out.
+func startHarnessProfile(out string) (stop func() error, err error) {
+	f, err := os.Create(out)
+	if err != nil {
+		return nil, err
 	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // nextQueue numbers queues, so that no two runs share one.

@@ -35,6 +35,8 @@ type workerRow struct {
 	// the worker exits.
 	workCPU, workHarnessCPU, workEmqCPU time.Duration
 	workKnown                           bool
+	harnessProfile                      string
+	harnessErr                          error
 }
 
 type workerOpts struct {
@@ -49,6 +51,9 @@ type workerOpts struct {
 	onSample        func(workerrun.Sample)
 	timeout         time.Duration
 	concurrency     int // 0: -concurrency
+	// harnessProfile, if set, is where a CPU profile of this process
+	// (gofakes3, the sink, the sampling) during the worker's run is written.
+	harnessProfile string
 }
 
 // runWorker queues one notification per object on a fresh ElasticMQ queue and
@@ -120,7 +125,15 @@ func (b *bench) runWorker(ctx context.Context, o workerOpts) *workerRow {
 		w.osKnown = err == nil
 	}
 	logf("worker %s: %d objects, %d lines, %.0f MB uncompressed …", o.name, len(o.set.Objects), o.set.Lines, float64(o.set.Raw)/1e6)
+	var stopHarness func() error
+	if o.harnessProfile != "" {
+		w.harnessProfile = o.harnessProfile
+		stopHarness, w.harnessErr = startHarnessProfile(o.harnessProfile)
+	}
 	w.res = workerrun.Run(ctx, spec)
+	if stopHarness != nil {
+		w.harnessErr = stopHarness()
+	}
 	h1, _ := floor.ProcessCPU()
 	e1, _ := sysinfo.ProcCPU(b.emq.Pid)
 	m1, _ := sysinfo.MachineBusy()
@@ -280,14 +293,21 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 			b.profiles = append(b.profiles, fmt.Sprintf("I/O floor, %s: no profile (%v).", s.Name, err))
 		}
 	}
-	var sdkShare float64 // of the profiled worker's CPU, in stacks through the AWS SDK or net/http
+	var sdkShare float64                 // of the profiled worker's CPU, in stacks through the AWS SDK or net/http
+	var harness map[string]time.Duration // this process's CPU during the profiled worker run, by part
 	if profile && b.hasPprof {
 		b.sink.Reset()
 		// The worker idles for 3 s before it exits, so the profile may
 		// outlast the work by up to that much.
 		secs := max(1, int(math.Ceil(w.res.Complete.Seconds())))
 		pw := b.runWorker(ctx, workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL, concurrency: conc,
-			profile: workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")}})
+			profile:        workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")},
+			harnessProfile: filepath.Join(b.logDir, "..", "harness-cpu-"+key+".pprof")})
+		if pw.err == nil && pw.harnessErr == nil {
+			if prof, err := readProfile(ctx, pw.harnessProfile); err == nil {
+				harness = prof.byLabel("part")
+			}
+		}
 		b.profileText(name+" (a separate run)", pw)
 		if pw.err == nil && pw.res.Profile != "" {
 			if prof, err := readProfile(ctx, pw.res.Profile); err == nil && prof.total() > 0 {
@@ -338,6 +358,11 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 			if sdkShare > 0 && w.workKnown {
 				got += fmt.Sprintf("; in the worker, stacks through the AWS SDK or net/http hold %s of its CPU, %s per object",
 					report.Pct(sdkShare), us(time.Duration(sdkShare*float64(w.workCPU/time.Duration(len(s.Objects))))))
+			}
+			if len(harness) > 0 {
+				n := time.Duration(len(s.Objects))
+				got += fmt.Sprintf("; on the worker's path, this process spent %s per object in gofakes3, %s in the sink and %s in the rest (sampling the worker, whole run)",
+					us(harness["s3"]/n), us(harness["sink"]/n), us((harness[""]+harness["loop"])/n))
 			}
 		}
 		b.target(ioShare >= 0.8, "tiny objects ≥ 80 % of the I/O floor's objects/s (same ElasticMQ + gofakes3)", got)

@@ -133,7 +133,10 @@ type action struct {
 	ID    string `json:"_id"`
 }
 
-var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var (
+	bufs    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+)
 
 func (s *Sink) bulk(w http.ResponseWriter, r *http.Request) {
 	s.Requests.Add(1)
@@ -176,7 +179,9 @@ func (s *Sink) bulk(w http.ResponseWriter, r *http.Request) {
 	defer bufs.Put(out)
 	out.Reset()
 	out.WriteString(`{"took":0,"errors":false,"items":[`)
-	br := bufio.NewReaderSize(body, 256<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(body)
+	defer func() { br.Reset(nil); readers.Put(br) }()
 	ok, throttled, first := 0, 0, true
 	expectAction := true
 	for {
