@@ -81,6 +81,36 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestValidateIndexNames(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // "" for valid
+	}{
+		{nil, ""},
+		{[]string{"--index-prefix", "gd", "--dead-letter-index", "gd-deadletter"}, `--dead-letter-index "gd-deadletter": must lie outside the findings' gd-* indices`},
+		{[]string{"--index-prefix", "gd.v2", "--dead-letter-index", "gd.v2-deadletter"}, "outside the findings' gd.v2-* indices"},
+		{[]string{"--index-prefix", "gd.v2", "--dead-letter-index", "gd-deadletter"}, ""},
+		{[]string{"--index-prefix", ""}, `--index-prefix "": empty`},
+		{[]string{"--index-prefix", "GuardDuty"}, `--index-prefix "GuardDuty": must be lower case`},
+		{[]string{"--index-prefix", "_gd"}, `--index-prefix "_gd": must not start`},
+		{[]string{"--dead-letter-index", "dead letters"}, `--dead-letter-index "dead letters": must contain none of`},
+		{[]string{"--dead-letter-index", ""}, `--dead-letter-index "": empty`},
+	} {
+		var c Run
+		args := append([]string{"--queue-url", "https://sqs.eu-west-1.amazonaws.com/1/q"}, tc.args...)
+		if err := RunFlags(&c).Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: got %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
 func TestHelpListsEveryOptionWithEnv(t *testing.T) {
 	var c Run
 	f := RunFlags(&c)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Run is the configuration of `worker run`.
@@ -107,8 +109,13 @@ func (c *Run) Validate() error {
 			errs = append(errs, fmt.Errorf("--es-url: credentials in the URL are not accepted"))
 		}
 	}
-	if c.DeadLetterIndex == "" || strings.HasPrefix(c.DeadLetterIndex, c.IndexPrefix+"-") || c.DeadLetterIndex != strings.ToLower(c.DeadLetterIndex) || strings.ContainsAny(c.DeadLetterIndex, ` ,"*\/<>|?#:`) {
-		errs = append(errs, fmt.Errorf("--dead-letter-index %q: want a lower-case index name outside the findings' %s-* indices", c.DeadLetterIndex, c.IndexPrefix))
+	if err := indexname.Check(c.IndexPrefix); err != nil {
+		errs = append(errs, fmt.Errorf("--index-prefix %q: %w", c.IndexPrefix, err))
+	}
+	if err := indexname.Check(c.DeadLetterIndex); err != nil {
+		errs = append(errs, fmt.Errorf("--dead-letter-index %q: %w", c.DeadLetterIndex, err))
+	} else if strings.HasPrefix(c.DeadLetterIndex, c.IndexPrefix+"-") {
+		errs = append(errs, fmt.Errorf("--dead-letter-index %q: must lie outside the findings' %s-* indices", c.DeadLetterIndex, c.IndexPrefix))
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		errs = append(errs, fmt.Errorf("--concurrency %d: want 1..1000", c.Concurrency))

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Document is one record ready for a bulk index action.
@@ -52,9 +54,8 @@ func NewGuardDuty(o GuardDutyOptions) (*GuardDuty, error) {
 	if o.IndexPrefix == "" {
 		o.IndexPrefix = "guardduty"
 	}
-	const forbidden = ` ,"*\/<>|?#:`
-	if o.IndexPrefix != strings.ToLower(o.IndexPrefix) || strings.ContainsAny(o.IndexPrefix, forbidden) {
-		return nil, fmt.Errorf("index prefix %q: must be lower case and contain none of %q", o.IndexPrefix, forbidden)
+	if err := indexname.Check(o.IndexPrefix); err != nil {
+		return nil, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
