@@ -94,17 +94,9 @@ const (
 	createdPrefix = "ObjectCreated:"
 )
 
-// DecodeKey decodes an S3 notification key: '+' is a space, %XX escapes.
+// decodeKey decodes an S3 notification key: '+' is a space, %XX escapes.
 // It fails on a malformed escape or when the decoded key is not valid UTF-8
 // (S3 keys always are).
-func DecodeKey(raw string) (string, error) {
-	k, err := decodeKey(raw)
-	if err != nil {
-		return "", fmt.Errorf("s3event: decode key %q: %w", truncate(raw), err)
-	}
-	return k, nil
-}
-
 func decodeKey(raw string) (string, error) {
 	k, err := url.QueryUnescape(raw)
 	if err != nil {

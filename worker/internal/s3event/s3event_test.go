@@ -475,17 +475,21 @@ func TestDecodeKey(t *testing.T) {
 		{"%C3", "", false}, // half a UTF-8 sequence
 	}
 	for _, c := range cases {
-		got, err := DecodeKey(c.raw)
+		got, err := decodeKey(c.raw)
 		if c.ok {
 			if err != nil || got != c.want {
-				t.Errorf("DecodeKey(%q) = %q, %v; want %q", c.raw, got, err, c.want)
+				t.Errorf("decodeKey(%q) = %q, %v; want %q", c.raw, got, err, c.want)
 			}
 			continue
 		}
 		if err == nil {
-			t.Errorf("DecodeKey(%q) = %q, want an error", c.raw, got)
-		} else if !strings.Contains(err.Error(), fmt.Sprintf("%q", c.raw)) {
-			t.Errorf("DecodeKey(%q) error %q does not name the key", c.raw, err)
+			t.Errorf("decodeKey(%q) = %q, want an error", c.raw, got)
+			continue
+		}
+		// Parse names the record and the key it could not decode.
+		body := `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"` + c.raw + `","size":1}}}]}`
+		if _, perr := Parse([]byte(body)); perr == nil || !strings.Contains(perr.Error(), fmt.Sprintf("%q", c.raw)) {
+			t.Errorf("Parse of a record with key %q: error %v does not name the key", c.raw, perr)
 		}
 	}
 }
