@@ -59,7 +59,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	awsCfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, c.Concurrency+4)
 	})
-	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.HTTPClient = sdkhttp.RequestBodyFix(o.HTTPClient) })
+	m := metrics.New(version)
+	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.HTTPClient = sdkhttp.RequestBodyFix(o.HTTPClient) },
+		queue.CountRequests(func(op, outcome string) { m.SQSRequests.WithLabelValues(op, outcome).Inc() }))
 	s3Client := newS3(awsCfg)
 
 	wait := c.WaitTime
@@ -111,7 +113,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return nil
 	}
 
-	m := metrics.New(version)
 	p := pipeline.New(q, source.New(s3Client), snk, gd, pipeline.Options{
 		Concurrency:       c.Concurrency,
 		MinConcurrency:    c.MinConcurrency,

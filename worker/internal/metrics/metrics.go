@@ -40,6 +40,7 @@ type Metrics struct {
 	MessageAge        prometheus.Histogram
 	QueueMessages     *prometheus.GaugeVec // state: visible, in_flight, delayed
 	QueuePollFailures prometheus.Counter
+	SQSRequests       *prometheus.CounterVec // operation, outcome: ok, empty, error
 }
 
 // New registers the collectors on a fresh registry, with Go and process
@@ -69,10 +70,11 @@ func New(version string) *Metrics {
 		MessageAge:           prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "message_age_seconds", Help: "Age of SQS messages when received (now minus SentTimestamp): how long work waited in the queue.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)}),
 		QueueMessages:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "queue_messages", Help: "Messages in the SQS queue by state, as last polled from its attributes (approximate)."}, []string{"state"}),
 		QueuePollFailures:    prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "queue_poll_failures_total", Help: "Failed polls of the queue's attributes."}),
+		SQSRequests:          prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sqs_requests_total", Help: "Requests sent to SQS, retries included, by operation and outcome (ok, empty: a receive that returned no message, error)."}, []string{"operation", "outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.MessagesReceived, m.MessagesDeleted, m.MessagesReturned, m.MessagesLeft, m.MessagesInFlight,
 		m.Objects, m.ObjectBytes, m.Records, m.BulkRequests, m.BulkDuration, m.BulkItems, m.VisibilityExtensions,
-		m.ObjectsInFlight, m.IntakeLimit, m.BulkConcurrency, m.BulkItemFailures, m.Lag, m.MessageAge, m.QueueMessages, m.QueuePollFailures,
+		m.ObjectsInFlight, m.IntakeLimit, m.BulkConcurrency, m.BulkItemFailures, m.Lag, m.MessageAge, m.QueueMessages, m.QueuePollFailures, m.SQSRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
