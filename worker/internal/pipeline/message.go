@@ -56,16 +56,9 @@ func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duratio
 	}
 
 	// Keep the message hidden while it is in work, however long that takes.
-	hbCtx, stopHeartbeat := context.WithCancel(ctx)
-	var hb sync.WaitGroup
-	hb.Add(1)
-	go func() {
-		defer hb.Done()
-		p.heartbeat(hbCtx, log, m, vis)
-	}()
+	hb := p.startHeartbeat(ctx, log, m, vis)
 	err = p.objects(ctx, log, m.ID, note.Objects)
-	stopHeartbeat()
-	hb.Wait()
+	hb.stop()
 
 	var f *failure
 	switch {
@@ -124,27 +117,74 @@ func (p *Pipeline) leave(log *slog.Logger, m queue.Message, err error) {
 	log.Error("message not deleted: permanent failure; the queue's redrive policy moves it to the dead-letter queue", "reason", reason, "err", err)
 }
 
-// heartbeat extends the message's visibility every half timeout until ctx is
-// done, so no other worker receives it while it is in work.
-func (p *Pipeline) heartbeat(ctx context.Context, log *slog.Logger, m queue.Message, vis time.Duration) {
-	t := time.NewTicker(vis / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			cctx, cancel := context.WithTimeout(ctx, vis/2)
-			err := p.q.SetVisibility(cctx, m, vis)
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Warn("visibility extension failed", "err", err)
-				}
-				continue
-			}
-			p.m.VisibilityExtensions.Inc()
-			log.Debug("visibility extended", "by", vis)
-		}
+// heartbeat extends a message's visibility every half timeout while it is
+// in work, so no other worker receives it. It runs on a timer rather than a
+// goroutine of its own: most messages are done long before the first beat.
+type heartbeat struct {
+	p   *Pipeline
+	ctx context.Context
+	log *slog.Logger
+	m   queue.Message
+	vis time.Duration
+
+	mu      sync.Mutex
+	t       *time.Timer
+	stopped bool
+	cancel  context.CancelFunc // of the extension in flight, if any
+	beating sync.WaitGroup
+}
+
+func (p *Pipeline) startHeartbeat(ctx context.Context, log *slog.Logger, m queue.Message, vis time.Duration) *heartbeat {
+	h := &heartbeat{p: p, ctx: ctx, log: log, m: m, vis: vis}
+	h.mu.Lock()
+	h.t = time.AfterFunc(vis/2, h.beat)
+	h.mu.Unlock()
+	return h
+}
+
+func (h *heartbeat) beat() {
+	h.mu.Lock()
+	if h.stopped || h.ctx.Err() != nil {
+		h.mu.Unlock()
+		return
 	}
+	ctx, cancel := context.WithTimeout(h.ctx, h.vis/2)
+	h.cancel = cancel
+	h.beating.Add(1)
+	h.mu.Unlock()
+	defer h.beating.Done()
+
+	err := h.p.q.SetVisibility(ctx, h.m, h.vis)
+	cancel()
+	switch {
+	case err == nil:
+		h.p.m.VisibilityExtensions.Inc()
+		h.log.Debug("visibility extended", "by", h.vis)
+	case h.ctx.Err() == nil && !h.isStopped(): // not cut short by the end of the work
+		h.log.Warn("visibility extension failed", "err", err)
+	}
+	h.mu.Lock()
+	if !h.stopped {
+		h.t.Reset(h.vis / 2)
+	}
+	h.mu.Unlock()
+}
+
+func (h *heartbeat) isStopped() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stopped
+}
+
+// stop ends the heartbeat, cancels an extension in flight and waits for it:
+// after stop no visibility change of the message is under way.
+func (h *heartbeat) stop() {
+	h.mu.Lock()
+	h.stopped = true
+	h.t.Stop()
+	if h.cancel != nil {
+		h.cancel()
+	}
+	h.mu.Unlock()
+	h.beating.Wait()
 }

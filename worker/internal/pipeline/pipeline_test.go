@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -469,5 +470,58 @@ func TestObjectSpansManyBulkRequests(t *testing.T) {
 	}
 	if len(snk.calls) != 6 {
 		t.Errorf("%d bulk requests, want 5 of 10 documents and one retry", len(snk.calls))
+	}
+}
+
+// blockingVisibility is a queue whose visibility changes wait for their
+// context, counting the calls.
+type blockingVisibility struct {
+	fakeQueue
+	calls, cancelled atomic.Int32
+}
+
+func (q *blockingVisibility) SetVisibility(ctx context.Context, _ queue.Message, _ time.Duration) error {
+	q.calls.Add(1)
+	<-ctx.Done()
+	q.cancelled.Add(1)
+	return ctx.Err()
+}
+
+func TestHeartbeatStopCancelsExtensionInFlight(t *testing.T) {
+	q := &blockingVisibility{}
+	p := newTestPipeline(t, &q.fakeQueue, fakeSource{}, &fakeSink{}, Options{})
+	p.q = q
+	// A beat after 200 ms; an extension may take up to 200 ms.
+	hb := p.startHeartbeat(context.Background(), p.log, queue.Message{ID: "m"}, 400*time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for q.calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if q.calls.Load() != 1 {
+		t.Fatalf("%d extensions started, want 1", q.calls.Load())
+	}
+	start := time.Now()
+	hb.stop()
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("stop took %v: it should cancel the extension in flight, not wait out its 200 ms timeout", d)
+	}
+	if q.cancelled.Load() != 1 {
+		t.Errorf("extension in flight not finished when stop returned")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := q.calls.Load(); n != 1 {
+		t.Errorf("%d extensions after stop, want none", n-1)
+	}
+}
+
+func TestHeartbeatStopsBeforeFirstBeat(t *testing.T) {
+	q := &blockingVisibility{}
+	p := newTestPipeline(t, &q.fakeQueue, fakeSource{}, &fakeSink{}, Options{})
+	p.q = q
+	hb := p.startHeartbeat(context.Background(), p.log, queue.Message{ID: "m"}, 400*time.Millisecond)
+	hb.stop()
+	time.Sleep(300 * time.Millisecond)
+	if n := q.calls.Load(); n != 0 {
+		t.Errorf("%d extensions after an early stop, want none", n)
 	}
 }
