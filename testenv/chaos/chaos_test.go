@@ -37,6 +37,7 @@ import (
 	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/testenv/services"
 )
 
 // Budget of one run. The whole test aims at under 4 minutes on a 2-core
@@ -72,8 +73,8 @@ const (
 
 func TestChaos(t *testing.T) {
 	began := time.Now()
-	esURL := mustEnv(t, "OPENSEARCH_URL")
-	mustEnv(t, "AWS_ENDPOINT_URL")
+	esURL := services.Env(t, "OPENSEARCH_URL")
+	services.Env(t, "AWS_ENDPOINT_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), hardTimeout)
 	defer cancel()
 	root := repoRoot(t)
@@ -198,7 +199,7 @@ func TestChaos(t *testing.T) {
 	t.Cleanup(func() {
 		// Whatever happened, leave OpenSearch running for whoever comes next.
 		if osTouched.Load() {
-			if out, err := services(context.Background(), root, "start", "opensearch"); err != nil {
+			if out, err := servicesSh(context.Background(), root, "start", "opensearch"); err != nil {
 				t.Errorf("restarting OpenSearch after the test: %v\n%s", err, out)
 			}
 		}
@@ -219,12 +220,12 @@ func TestChaos(t *testing.T) {
 			since(phase), outageLen.Round(time.Second), vis, inflight, delayed)
 		osTouched.Store(true)
 		down := time.Now()
-		if out, err := services(svcCtx, root, "stop", "opensearch"); err != nil {
+		if out, err := servicesSh(svcCtx, root, "stop", "opensearch"); err != nil {
 			t.Errorf("stopping OpenSearch: %v\n%s", err, out)
 		}
 		sleep(ctx, outageLen) // cut short if the test is ending
 		t0 := time.Now()
-		if out, err := services(svcCtx, root, "start", "opensearch"); err != nil {
+		if out, err := servicesSh(svcCtx, root, "start", "opensearch"); err != nil {
 			t.Errorf("starting OpenSearch again: %v\n%s", err, out)
 			return
 		}
@@ -889,8 +890,8 @@ func checkDeadLetters(t *testing.T, ctx context.Context, es *search.Client, inde
 
 // ---------------------------------------------------------------- helpers
 
-// services runs testenv/services.sh.
-func services(ctx context.Context, root string, args ...string) ([]byte, error) {
+// servicesSh runs testenv/services.sh.
+func servicesSh(ctx context.Context, root string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "testenv", "services.sh"), args...)
 	cmd.Dir = root
 	return cmd.CombinedOutput()
@@ -907,15 +908,6 @@ func repoRoot(t *testing.T) string {
 		t.Fatalf("repository root not found from %s: %v", file, err)
 	}
 	return root
-}
-
-func mustEnv(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		t.Fatalf("%s is not set: run `make chaos`, which starts the local services and sources testenv/env.sh", name)
-	}
-	return v
 }
 
 func randDur(r *rand.Rand, lo, hi time.Duration) time.Duration {

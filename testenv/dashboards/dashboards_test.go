@@ -35,6 +35,7 @@ import (
 	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/testenv/services"
 	"github.com/logtide/logtide/testenv/syncbuf"
 )
 
@@ -55,8 +56,8 @@ var noDataWhenHealthy = map[string]string{
 // object, then checks the fleet dashboard's every query against Prometheus
 // and the findings dashboard's every query and field against OpenSearch.
 func TestDashboardsAgainstLiveServices(t *testing.T) {
-	esURL := env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
+	esURL := services.Env(t, "OPENSEARCH_URL")
+	services.Env(t, "AWS_ENDPOINT_URL")
 	root := repoRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -350,15 +351,6 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 	phase("stopped")
 }
 
-func env(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		t.Fatalf("%s is not set: run the integration tests with `make test`, which starts the local services", name)
-	}
-	return v
-}
-
 // run runs a command from the repository root and fails the test with its
 // output if it fails.
 func run(t *testing.T, root, name string, args ...string) {
@@ -394,6 +386,9 @@ func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: filepath.Base(name), cmd: exec.Command(name, args...), out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	// If this test process dies (say, go test -timeout), so does the child:
+	// a worker or Prometheus left behind would hold its port.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,24 +18,16 @@ import (
 	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/testenv/services"
 	"github.com/logtide/logtide/testenv/syncbuf"
 )
-
-func env(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		t.Fatalf("%s is not set: run the integration tests with `make test`, which starts the local services", name)
-	}
-	return v
-}
 
 // newStack provisions a fresh bucket, queue and dead-letter queue on the
 // local services; name is unique and also serves as an index prefix.
 func newStack(t *testing.T, ctx context.Context, kind string, o awslocal.Options) (c *awslocal.Clients, st awslocal.Stack, name, esURL string) {
 	t.Helper()
-	esURL = env(t, "OPENSEARCH_URL")
-	env(t, "AWS_ENDPOINT_URL")
+	esURL = services.Env(t, "OPENSEARCH_URL")
+	services.Env(t, "AWS_ENDPOINT_URL")
 	c, err := awslocal.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)

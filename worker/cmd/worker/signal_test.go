@@ -31,6 +31,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	var logs syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.Env = os.Environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with the test process
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
