@@ -52,10 +52,6 @@ type bench struct {
 	profiles        []string
 	queues          int
 	warm            string // how ElasticMQ was warmed up
-	// floorProfileOut, when set, makes the next I/O floor level write a CPU
-	// profile of this process there.
-	floorProfileOut string
-	floorProfileErr error
 }
 
 func newBench(c config) *bench {
@@ -332,20 +328,27 @@ func (b *bench) ioFloor(ctx context.Context, aws *backend.AWS, key, bkt string, 
 // ioLevel runs the plain loop once at one concurrency level on a fresh
 // queue holding every object of s reps times, and measures the CPU each
 // party spent meanwhile.
-func (b *bench) ioLevel(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int) (r floor.IO) {
-	// The loop's goroutines, and the connections they open, carry the
-	// profile label part=loop.
-	pprof.Do(ctx, pprof.Labels("part", "loop"), func(ctx context.Context) {
-		r = b.ioLevelLabelled(ctx, aws, key, bkt, s, reps, lvl)
-	})
+func (b *bench) ioLevel(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int) floor.IO {
+	r, _ := b.runLevel(ctx, aws, key, bkt, s, reps, lvl, "")
 	return r
 }
 
-func (b *bench) ioLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int) floor.IO {
+// runLevel is ioLevel that also writes a CPU profile of this process while
+// the loop runs, if profileOut is set; profErr says why it could not.
+func (b *bench) runLevel(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int, profileOut string) (r floor.IO, profErr error) {
+	// The loop's goroutines, and the connections they open, carry the
+	// profile label part=loop.
+	pprof.Do(ctx, pprof.Labels("part", "loop"), func(ctx context.Context) {
+		r, profErr = b.runLevelLabelled(ctx, aws, key, bkt, s, reps, lvl, profileOut)
+	})
+	return r, profErr
+}
+
+func (b *bench) runLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int, profileOut string) (floor.IO, error) {
 	total := reps * len(s.Objects)
 	qurl, err := aws.CreateQueue(ctx, fmt.Sprintf("bench-%s-io-%s-%d-%d", b.runID, s.Name, lvl, b.nextQueue()), 60*time.Second)
 	if err != nil {
-		return floor.IO{Concurrency: lvl, Err: err}
+		return floor.IO{Concurrency: lvl, Err: err}, nil
 	}
 	defer aws.DeleteQueue(ctx, qurl)
 	now := time.Now()
@@ -356,7 +359,7 @@ func (b *bench) ioLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt 
 		}
 	}
 	if err := aws.Enqueue(ctx, qurl, bodies); err != nil {
-		return floor.IO{Concurrency: lvl, Err: err}
+		return floor.IO{Concurrency: lvl, Err: err}, nil
 	}
 	emqPid := 0
 	if key == "fast" && b.emq != nil {
@@ -365,9 +368,15 @@ func (b *bench) ioLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt 
 	h0, err1 := floor.ProcessCPU()
 	e0, err2 := sysinfo.ProcCPU(emqPid)
 	m0, err3 := sysinfo.MachineBusy()
-	stopProfile := b.startFloorProfile()
+	var stopProfile func() error
+	var profErr error
+	if profileOut != "" {
+		stopProfile, profErr = startHarnessProfile(profileOut)
+	}
 	r := floor.RunIO(ctx, aws, qurl, total, lvl, 90*time.Second)
-	stopProfile()
+	if stopProfile != nil {
+		profErr = stopProfile()
+	}
 	h1, _ := floor.ProcessCPU()
 	e1, _ := sysinfo.ProcCPU(emqPid)
 	m1, _ := sysinfo.MachineBusy()
@@ -379,21 +388,7 @@ func (b *bench) ioLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt 
 	} else {
 		logf("I/O floor %s %s c=%d: %.1f objects/s, %.1f MB/s (gzip)", aws.Name, s.Name, lvl, r.ObjectsPerSecond(), float64(r.Bytes)/1e6/r.Wall.Seconds())
 	}
-	return r
-}
-
-// startFloorProfile starts a CPU profile of this process into
-// b.floorProfileOut, if set, and returns what stops it.
-func (b *bench) startFloorProfile() (stop func()) {
-	if b.floorProfileOut == "" {
-		return func() {}
-	}
-	stopProfile, err := startHarnessProfile(b.floorProfileOut)
-	if err != nil {
-		b.floorProfileErr = err
-		return func() {}
-	}
-	return func() { b.floorProfileErr = stopProfile() }
+	return r, profErr
 }
 
 // startHarnessProfile starts a CPU profile of this process into out.

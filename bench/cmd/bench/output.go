@@ -146,14 +146,12 @@ type floorSplit struct {
 // profiling costs CPU.
 func (b *bench) floorProfile(ctx context.Context, s *corpus.Set, lvl int) (*floorSplit, error) {
 	out := filepath.Join(b.logDir, "..", "floor-cpu-"+s.Name+".pprof")
-	b.floorProfileOut, b.floorProfileErr = out, nil
-	r := b.ioLevel(ctx, b.fast, "fast", bucket, s, 1, lvl)
-	b.floorProfileOut = ""
+	r, err := b.runLevel(ctx, b.fast, "fast", bucket, s, 1, lvl, out)
 	if r.Err != nil {
 		return nil, r.Err
 	}
-	if b.floorProfileErr != nil {
-		return nil, b.floorProfileErr
+	if err != nil {
+		return nil, err
 	}
 	prof, err := readProfile(ctx, out)
 	if err != nil {

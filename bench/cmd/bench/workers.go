@@ -160,9 +160,11 @@ func (b *bench) runWorker(ctx context.Context, o workerOpts) *workerRow {
 			o.name, w.res.Complete.Seconds(), w.res.Lifetime.Seconds(), w.res.CPU.Seconds(), mib(w.res.PeakRSS), mib(w.res.RusageMaxRSS))
 		if f := w.res.Final; f.Has("logtide_sqs_requests_total") {
 			req := func(labels ...string) float64 { return f.Get("logtide_sqs_requests_total", labels...) }
+			each := func(n, reqs float64) float64 { return n / max(reqs, 1) }
+			receives, deletes := req(`operation="ReceiveMessage"`, `outcome="ok"`), req(`operation="DeleteMessageBatch"`)
 			logf("worker %s: SQS requests: ReceiveMessage %.0f with messages (%.1f each), %.0f empty; DeleteMessageBatch %.0f (%.1f each); ChangeMessageVisibility %.0f; GetQueueAttributes %.0f; failed %.0f",
-				o.name, req(`operation="ReceiveMessage"`, `outcome="ok"`), f.Sum("logtide_messages_received_total")/req(`operation="ReceiveMessage"`, `outcome="ok"`),
-				req(`operation="ReceiveMessage"`, `outcome="empty"`), req(`operation="DeleteMessageBatch"`), f.Sum("logtide_messages_deleted_total")/req(`operation="DeleteMessageBatch"`),
+				o.name, receives, each(f.Sum("logtide_messages_received_total"), receives), req(`operation="ReceiveMessage"`, `outcome="empty"`),
+				deletes, each(f.Sum("logtide_messages_deleted_total"), deletes),
 				req(`operation="ChangeMessageVisibility"`), req(`operation="GetQueueAttributes"`), req(`outcome="error"`))
 		}
 	} else {
@@ -262,33 +264,15 @@ func (b *bench) workerRows(ctx context.Context) {
 // top and is not in the table: profiling costs the worker CPU.
 func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string, profile bool) {
 	conc := b.c.concurrency
+	var tiny *tinyEvidence
 	if s.Name == "tiny" {
 		conc = b.c.tinyConc
-	}
-	// For the tiny objects the I/O floor runs again right before each worker
-	// run, at every level from 4 up, and the best of them counts: both paths
-	// are bound by the same CPU, and ElasticMQ's speed drifts as the benchmark
-	// goes on, so only neighbouring runs compare. (Which of the upper levels
-	// is best varies from run to run by a few per cent.)
-	var paired []floor.IO
-	best, pair := bestIO(b.io["fast "+s.Name])
-	pair = pair && s.Name == "tiny"
-	var levels []int
-	for _, lvl := range b.c.levels {
-		if lvl >= 4 || lvl == best.Concurrency {
-			levels = append(levels, lvl)
-		}
+		tiny = b.newTinyEvidence(s)
 	}
 	var runs []*workerRow
 	for i := range b.c.repeat {
-		if pair {
-			var rs []floor.IO
-			for _, lvl := range levels {
-				rs = append(rs, b.ioLevel(ctx, b.fast, "fast", bucket, s, 1, lvl))
-			}
-			if r, ok := bestIO(rs); ok {
-				paired = append(paired, r)
-			}
+		if tiny != nil {
+			tiny.measureFloor(ctx)
 		}
 		b.sink.Reset()
 		w := b.runWorker(ctx, workerOpts{name: name, key: fmt.Sprintf("%s-%d", key, i+1), set: s, esURL: b.sink.URL, concurrency: conc})
@@ -305,86 +289,40 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 	sort.Slice(runs, func(i, j int) bool { return runs[i].res.Complete < runs[j].res.Complete })
 	w := runs[len(runs)/2]
 	b.addCPURow(w)
-	fl, floorNote := best, ""
-	if len(paired) > 0 {
-		sort.Slice(paired, func(i, j int) bool { return paired[i].ObjectsPerSecond() < paired[j].ObjectsPerSecond() })
-		fl = paired[len(paired)/2]
-		floorNote = fmt.Sprintf(" (the floor's best of c=%s run again before each worker run: median of %d, %s–%s objects/s)", joinInts(levels, ", "), len(paired),
-			report.Num(paired[0].ObjectsPerSecond()), report.Num(paired[len(paired)-1].ObjectsPerSecond()))
+	if tiny != nil && profile {
+		tiny.profileFloor(ctx)
 	}
-	var split *floorSplit
-	if profile && pair {
-		var err error
-		if split, err = b.floorProfile(ctx, s, fl.Concurrency); err != nil {
-			b.profiles = append(b.profiles, fmt.Sprintf("I/O floor, %s: no profile (%v).", s.Name, err))
-		}
-	}
-	var sdkShare float64                 // of the profiled worker's CPU, in stacks through the AWS SDK or net/http
-	var harness map[string]time.Duration // this process's CPU during the profiled worker run, by part
 	if profile && b.hasPprof {
 		b.sink.Reset()
 		// The worker idles for 3 s before it exits, so the profile may
 		// outlast the work by up to that much.
 		secs := max(1, int(math.Ceil(w.res.Complete.Seconds())))
-		pw := b.runWorker(ctx, workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL, concurrency: conc,
-			profile:        workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")},
-			harnessProfile: filepath.Join(b.logDir, "..", "harness-cpu-"+key+".pprof")})
-		if pw.err == nil && pw.harnessErr == nil {
-			if prof, err := readProfile(ctx, pw.harnessProfile); err == nil {
-				harness = prof.byLabel("part")
-			}
+		o := workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL, concurrency: conc,
+			profile: workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")}}
+		if tiny != nil {
+			o.harnessProfile = filepath.Join(b.logDir, "..", "harness-cpu-"+key+".pprof")
 		}
+		pw := b.runWorker(ctx, o)
 		b.profileText(name+" (a separate run)", pw)
-		if pw.err == nil && pw.res.Profile != "" {
-			if prof, err := readProfile(ctx, pw.res.Profile); err == nil && prof.total() > 0 {
-				sdkShare = float64(prof.matching(isClientCall)) / float64(prof.total())
-			}
+		if tiny != nil {
+			tiny.readProfiles(ctx, pw)
 		}
 	}
 	cpuRatio := w.cpuPerGB() / b.decodeCPUPerGB(s.Name)
-	ioShare := w.rate(float64(len(s.Objects))) / fl.ObjectsPerSecond()
 	vs := fmt.Sprintf("CPU/GB %s decode floor", report.Ratio(cpuRatio))
-	if s.Name == "tiny" {
-		vs = fmt.Sprintf("objects/s %s of I/O floor; --concurrency %d; ", report.Pct(ioShare), conc) + vs
+	if tiny != nil {
+		vs = fmt.Sprintf("objects/s %s of I/O floor; --concurrency %d; ", report.Pct(tiny.share(w)), conc) + vs
 	}
 	if len(runs) > 1 {
 		vs += fmt.Sprintf("; median of %d runs (findings/s %s–%s)", len(runs),
 			report.Num(runs[len(runs)-1].rate(float64(s.Lines))), report.Num(runs[0].rate(float64(s.Lines))))
 	}
 	b.addMain(w, b.label(s), vs)
-	switch s.Name {
-	case "typical":
+	switch {
+	case s.Name == "typical":
 		b.target(cpuRatio <= 2, "worker CPU-s/GB ≤ 2× decode floor (typical exports, discard sink)", report.Ratio(cpuRatio))
-	case "tiny":
-		us := func(d time.Duration) string { return report.Num(float64(d.Microseconds())) + " µs" }
-		got := fmt.Sprintf("%s (%s vs %s objects/s%s)", report.Pct(ioShare), report.Num(w.rate(float64(len(s.Objects)))), report.Num(fl.ObjectsPerSecond()), floorNote)
-		if fl.CPUKnown && fl.Objects > 0 {
-			fc := (fl.HarnessCPU + fl.ServerCPU) / time.Duration(fl.Objects)
-			// Both paths keep the two cores busy: what bounds their rates
-			// is the CPU each object costs everything on the path.
-			n := time.Duration(len(s.Objects))
-			wk, hs, eq, span := w.res.CPU/n, w.harnessCPU/n, w.emqCPU/n, "whole lifetimes"
-			if w.workKnown {
-				wk, hs, eq, span = w.workCPU/n, w.workHarnessCPU/n, w.workEmqCPU/n, "from the worker's start to its last delete"
-			}
-			got += fmt.Sprintf(". CPU per object on the worker's path %s (worker %s, S3 + sink %s, ElasticMQ %s, %s) against %s on the floor's (loop + S3, ElasticMQ): "+
-				"at equal CPU the worker's path reaches %s of the floor's rate; 80 %% would leave the worker %s per object",
-				us(wk+hs+eq), us(wk), us(hs), us(eq), span, us(fc), report.Pct(float64(fc)/float64(wk+hs+eq)), us(time.Duration(float64(fc)/0.8)-hs-eq))
-		}
-		if split != nil {
-			got += fmt.Sprintf(". Profiles: on the floor's path the loop costs %s per object (%s of it parsing notifications, the rest in its SDK calls) and gofakes3 %s",
-				us(split.perObject["loop"]), us(split.parse), us(split.perObject["s3"]))
-			if sdkShare > 0 && w.workKnown {
-				got += fmt.Sprintf("; in the worker, stacks through the AWS SDK or net/http hold %s of its CPU, %s per object",
-					report.Pct(sdkShare), us(time.Duration(sdkShare*float64(w.workCPU/time.Duration(len(s.Objects))))))
-			}
-			if len(harness) > 0 {
-				n := time.Duration(len(s.Objects))
-				got += fmt.Sprintf("; on the worker's path, this process spent %s per object in gofakes3, %s in the sink and %s in the rest (sampling the worker, whole run)",
-					us(harness["s3"]/n), us(harness["sink"]/n), us((harness[""]+harness["loop"])/n))
-			}
-		}
-		b.target(ioShare >= 0.8, "tiny objects ≥ 80 % of the I/O floor's objects/s (same ElasticMQ + gofakes3)", got)
+	case tiny != nil:
+		b.target(tiny.share(w) >= 0.8, "tiny objects ≥ 80 % of the I/O floor's objects/s (same ElasticMQ + gofakes3)", tiny.explain(w))
 	}
 }
 
@@ -425,19 +363,4 @@ func (b *bench) target(ok bool, what, got string) {
 		mark = "PASS"
 	}
 	b.targets = append(b.targets, fmt.Sprintf("- **%s** %s: %s", mark, what, got))
-}
-
-// isClientCall tells a function of the AWS SDK or of net/http: a stack
-// through one is the worker's share of a request (signing, middleware,
-// connection loops and their system calls).
-func isClientCall(fn string) bool {
-	return strings.HasPrefix(fn, "github.com/aws/") || strings.HasPrefix(fn, "net/http.")
-}
-
-func joinInts(v []int, sep string) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, sep)
 }
