@@ -295,6 +295,7 @@ func TestComposeWiring(t *testing.T) {
 		t.Fatal("prometheus: /etc/prometheus/prometheus.yml is not mounted from the repository")
 	}
 	var pc struct {
+		RuleFiles     []string `yaml:"rule_files"`
 		ScrapeConfigs []struct {
 			JobName      string `yaml:"job_name"`
 			DNSSDConfigs []struct {
@@ -321,6 +322,16 @@ func TestComposeWiring(t *testing.T) {
 	}
 	if !scraped {
 		t.Errorf("%s scrapes no worker replica on port %s", cfgPath, metricsPort)
+	}
+
+	// It loads the fleet's alerting rules, mounted from the repository.
+	const rulesIn = "/etc/prometheus/rules/logtide-alerts.yml"
+	loaded := slices.ContainsFunc(pc.RuleFiles, func(glob string) bool { ok, _ := filepath.Match(glob, rulesIn); return ok })
+	if !loaded {
+		t.Errorf("%s: rule_files %v do not load %s", cfgPath, pc.RuleFiles, rulesIn)
+	}
+	if got, want := hostPath(root, prom, rulesIn), filepath.Join(root, "dashboards", "logtide-alerts.yml"); got != want {
+		t.Errorf("prometheus: %s is mounted from %q, want %q", rulesIn, got, want)
 	}
 }
 

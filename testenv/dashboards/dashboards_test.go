@@ -55,6 +55,16 @@ var noDataWhenHealthy = map[string]string{
 // records, a body that is no notification and a notification for a missing
 // object, then checks the fleet dashboard's every query against Prometheus
 // and the findings dashboard's every query and field against OpenSearch.
+// TestAlertRules checks the fleet's alerting rules with promtool and runs
+// their unit tests (dashboards/logtide-alerts.test.yml: each alert fires on
+// synthetic series of its cause, and only then).
+func TestAlertRules(t *testing.T) {
+	root := repoRoot(t)
+	run(t, root, "testenv/prometheus.sh", "install")
+	run(t, root, "promtool", "check", "rules", "dashboards/logtide-alerts.yml")
+	run(t, root, "promtool", "test", "rules", "dashboards/logtide-alerts.test.yml")
+}
+
 func TestDashboardsAgainstLiveServices(t *testing.T) {
 	esURL := services.Env(t, "OPENSEARCH_URL")
 	services.Env(t, "AWS_ENDPOINT_URL")
@@ -103,7 +113,8 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 	promAddr := freeAddr(t)
 	promDir := t.TempDir()
 	promCfg := filepath.Join(promDir, "prometheus.yml")
-	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: logtide-worker\n    static_configs:\n      - targets: [%q]\n", metricsAddr)
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nrule_files: [%q]\nscrape_configs:\n  - job_name: logtide-worker\n    static_configs:\n      - targets: [%q]\n",
+		filepath.Join(root, "dashboards", "logtide-alerts.yml"), metricsAddr)
 	if err := os.WriteFile(promCfg, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -275,6 +286,39 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 		} {
 			if n := one(expr); !(n >= 1) {
 				t.Errorf("%s = %v, want ≥ 1", expr, n)
+			}
+		}
+	})
+	t.Run("alerts fire on what happened", func(t *testing.T) {
+		rules, err := pc.alertRules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rules) != 7 {
+			t.Errorf("%d alerting rules loaded, want the 7 of dashboards/logtide-alerts.yml", len(rules))
+		}
+		active := map[string][]string{} // alert → the reason label of each active alert
+		for _, r := range rules {
+			if r.Health != "ok" {
+				t.Errorf("rule %s: health %q: %s", r.Name, r.Health, r.LastError)
+			}
+			for _, a := range r.Alerts {
+				active[r.Name] = append(active[r.Name], a.Labels["reason"])
+			}
+		}
+		// Two messages were left for the redrive policy and two records
+		// dead-lettered; the worker ran and wrote documents throughout.
+		left := active["LogtideMessagesLeftForRedrive"]
+		slices.Sort(left)
+		if !slices.Equal(left, []string{"object_unavailable", "unparsable_body"}) {
+			t.Errorf("LogtideMessagesLeftForRedrive active for reasons %v, want object_unavailable and unparsable_body", left)
+		}
+		if len(active["LogtideRecordsDeadLettered"]) != 1 {
+			t.Errorf("LogtideRecordsDeadLettered: %d active alerts, want 1", len(active["LogtideRecordsDeadLettered"]))
+		}
+		for _, quiet := range []string{"LogtideWorkersDown", "LogtideIndexingStalled", "LogtideBacklogOld", "LogtideLagHigh", "LogtideClusterThrottling"} {
+			if n := len(active[quiet]); n != 0 {
+				t.Errorf("%s: %d active alerts in a run that gave it no cause", quiet, n)
 			}
 		}
 	})
@@ -496,6 +540,41 @@ func put(t *testing.T, ctx context.Context, c *awslocal.Clients, bucket, key str
 // ---------------------------------------------------------------- Prometheus
 
 type promClient struct{ base string }
+
+// alertRule is one alerting rule as /api/v1/rules reports it.
+type alertRule struct {
+	Name      string `json:"name"`
+	Health    string `json:"health"`
+	LastError string `json:"lastError"`
+	Alerts    []struct {
+		Labels map[string]string `json:"labels"`
+		State  string            `json:"state"`
+	} `json:"alerts"`
+}
+
+// alertRules lists the loaded alerting rules with their active alerts.
+func (c promClient) alertRules(ctx context.Context) ([]alertRule, error) {
+	body, err := get(ctx, c.base+"/api/v1/rules?type=alert")
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			Groups []struct {
+				Rules []alertRule `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &r); err != nil || r.Status != "success" {
+		return nil, fmt.Errorf("/api/v1/rules: %v: %.300s", err, body)
+	}
+	var rules []alertRule
+	for _, g := range r.Data.Groups {
+		rules = append(rules, g.Rules...)
+	}
+	return rules, nil
+}
 
 type sample struct {
 	labels map[string]string
