@@ -329,22 +329,32 @@ func (b *bench) ioFloor(ctx context.Context, aws *backend.AWS, key, bkt string, 
 // queue holding every object of s reps times, and measures the CPU each
 // party spent meanwhile.
 func (b *bench) ioLevel(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int) floor.IO {
-	r, _ := b.runLevel(ctx, aws, key, bkt, s, reps, lvl, "")
+	r, _ := b.runLevel(ctx, aws, key, bkt, s, reps, lvl, levelOpts{})
 	return r
 }
 
-// runLevel is ioLevel that also writes a CPU profile of this process while
-// the loop runs, if profileOut is set; profErr says why it could not.
-func (b *bench) runLevel(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int, profileOut string) (r floor.IO, profErr error) {
+// levelOpts are the less common options of runLevel.
+type levelOpts struct {
+	// read is how the loop reads each object (default: to the end,
+	// discarded).
+	read func() floor.Reader
+	// profileOut, if set, receives a CPU profile of this process while the
+	// loop runs.
+	profileOut string
+}
+
+// runLevel is ioLevel with options; profErr says why a profile asked for
+// could not be written.
+func (b *bench) runLevel(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int, o levelOpts) (r floor.IO, profErr error) {
 	// The loop's goroutines, and the connections they open, carry the
 	// profile label part=loop.
 	pprof.Do(ctx, pprof.Labels("part", "loop"), func(ctx context.Context) {
-		r, profErr = b.runLevelLabelled(ctx, aws, key, bkt, s, reps, lvl, profileOut)
+		r, profErr = b.runLevelLabelled(ctx, aws, key, bkt, s, reps, lvl, o)
 	})
 	return r, profErr
 }
 
-func (b *bench) runLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int, profileOut string) (floor.IO, error) {
+func (b *bench) runLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt string, s *corpus.Set, reps, lvl int, o levelOpts) (floor.IO, error) {
 	total := reps * len(s.Objects)
 	qurl, err := aws.CreateQueue(ctx, fmt.Sprintf("bench-%s-io-%s-%d-%d", b.runID, s.Name, lvl, b.nextQueue()), 60*time.Second)
 	if err != nil {
@@ -370,10 +380,14 @@ func (b *bench) runLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt
 	m0, err3 := sysinfo.MachineBusy()
 	var stopProfile func() error
 	var profErr error
-	if profileOut != "" {
-		stopProfile, profErr = startHarnessProfile(profileOut)
+	if o.profileOut != "" {
+		stopProfile, profErr = startHarnessProfile(o.profileOut)
 	}
-	r := floor.RunIO(ctx, aws, qurl, total, lvl, 90*time.Second)
+	read := o.read
+	if read == nil {
+		read = floor.Discard
+	}
+	r := floor.RunIOReading(ctx, aws, qurl, total, lvl, 90*time.Second, read)
 	if stopProfile != nil {
 		profErr = stopProfile()
 	}

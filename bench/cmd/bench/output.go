@@ -146,7 +146,7 @@ type floorSplit struct {
 // profiling costs CPU.
 func (b *bench) floorProfile(ctx context.Context, s *corpus.Set, lvl int) (*floorSplit, error) {
 	out := filepath.Join(b.logDir, "..", "floor-cpu-"+s.Name+".pprof")
-	r, err := b.runLevel(ctx, b.fast, "fast", bucket, s, 1, lvl, out)
+	r, err := b.runLevel(ctx, b.fast, "fast", bucket, s, 1, lvl, levelOpts{profileOut: out})
 	if r.Err != nil {
 		return nil, r.Err
 	}

@@ -26,6 +26,10 @@ type tinyEvidence struct {
 	sweep  floor.IO // the best level of the I/O floor's first sweep
 	levels []int    // the levels run again before each worker run
 	paired []floor.IO
+	// decoded are runs of the loop that also inflates every object and
+	// checks every line is JSON, at the level of each paired run: the most
+	// a worker that refuses bad lines itself could reach, sending nothing.
+	decoded []floor.IO
 
 	split    *floorSplit              // the floor's CPU by part, profiled
 	sdkShare float64                  // of the profiled worker's CPU, in stacks through the AWS SDK or net/http
@@ -53,9 +57,22 @@ func (t *tinyEvidence) measureFloor(ctx context.Context) {
 	for _, lvl := range t.levels {
 		rs = append(rs, t.b.ioLevel(ctx, t.b.fast, "fast", bucket, t.set, 1, lvl))
 	}
-	if r, ok := bestIO(rs); ok {
-		t.paired = append(t.paired, r)
+	r, ok := bestIO(rs)
+	if !ok {
+		return
 	}
+	t.paired = append(t.paired, r)
+	d, _ := t.b.runLevel(ctx, t.b.fast, "fast", bucket, t.set, 1, r.Concurrency, levelOpts{read: floor.GunzipValid})
+	if d.Err == nil {
+		t.decoded = append(t.decoded, d)
+	}
+}
+
+// median is the run with the median rate.
+func median(runs []floor.IO) floor.IO {
+	p := append([]floor.IO(nil), runs...)
+	sort.Slice(p, func(i, j int) bool { return p[i].ObjectsPerSecond() < p[j].ObjectsPerSecond() })
+	return p[len(p)/2]
 }
 
 // floor is the median of the floor runs made next to the worker runs, or
@@ -64,9 +81,7 @@ func (t *tinyEvidence) floor() floor.IO {
 	if len(t.paired) == 0 {
 		return t.sweep
 	}
-	p := append([]floor.IO(nil), t.paired...)
-	sort.Slice(p, func(i, j int) bool { return p[i].ObjectsPerSecond() < p[j].ObjectsPerSecond() })
-	return p[len(p)/2]
+	return median(t.paired)
 }
 
 // share is the worker's rate over the floor's.
@@ -129,6 +144,11 @@ func (t *tinyEvidence) explain(w *workerRow) string {
 		got += fmt.Sprintf(". CPU per object on the worker's path %s (worker %s, S3 + sink %s, ElasticMQ %s, %s) against %s on the floor's (loop + S3, ElasticMQ): "+
 			"at equal CPU the worker's path reaches %s of the floor's rate; 80 %% would leave the worker %s per object",
 			us(wk+hs+eq), us(wk), us(hs), us(eq), span, us(fc), report.Pct(float64(fc)/float64(wk+hs+eq)), us(time.Duration(float64(fc)/0.8)-hs-eq))
+	}
+	if len(t.decoded) > 0 {
+		d := median(t.decoded)
+		got += fmt.Sprintf(". The same loop inflating every object and checking every line is JSON (sending nothing): %s objects/s, %s of the floor (median of %d, each after its floor run)",
+			report.Num(d.ObjectsPerSecond()), report.Pct(d.ObjectsPerSecond()/fl.ObjectsPerSecond()), len(t.decoded))
 	}
 	if t.split == nil {
 		return got

@@ -10,9 +10,12 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"syscall"
 	"time"
+
+	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/logtide/logtide/bench/internal/corpus"
 )
@@ -139,3 +142,62 @@ func RusageCPU(ru *syscall.Rusage) time.Duration {
 
 // ProcessCPU is user plus system time of this process so far.
 func ProcessCPU() (time.Duration, error) { return processCPU() }
+
+// GunzipValid is a Reader that inflates a gzip object (with klauspost/
+// compress, as the worker does, reusing its inflater from object to object)
+// and checks that every line is JSON: the least a worker must do with an
+// object besides fetching it, if it refuses lines that are not JSON itself.
+func GunzipValid() Reader {
+	var zr *kgzip.Reader
+	br, lr := bufio.NewReaderSize(nil, 64<<10), bufio.NewReaderSize(nil, 64<<10)
+	var line []byte
+	return func(body io.Reader) (int64, error) {
+		cr := &countingReader{r: body}
+		br.Reset(cr)
+		if zr == nil {
+			var err error
+			if zr, err = kgzip.NewReader(br); err != nil {
+				return cr.n, err
+			}
+		} else if err := zr.Reset(br); err != nil {
+			return cr.n, err
+		}
+		lr.Reset(zr)
+		for n := 1; ; n++ {
+			var err error
+			line, err = appendLine(line[:0], lr)
+			if len(bytes.TrimSpace(line)) > 0 && !json.Valid(line) {
+				return cr.n, fmt.Errorf("line %d is not JSON", n)
+			}
+			if err == io.EOF {
+				return cr.n, nil
+			}
+			if err != nil {
+				return cr.n, err
+			}
+		}
+	}
+}
+
+// appendLine appends the next line of r (without its newline) to dst.
+func appendLine(dst []byte, r *bufio.Reader) ([]byte, error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		dst = append(dst, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return bytes.TrimSuffix(dst, []byte("\n")), err
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

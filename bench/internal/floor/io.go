@@ -33,11 +33,26 @@ type IO struct {
 // ObjectsPerSecond is the rate of completed receive+get+delete cycles.
 func (r IO) ObjectsPerSecond() float64 { return float64(r.Objects) / r.Wall.Seconds() }
 
+// Reader consumes one object's body in the loop and returns the bytes it
+// read from it.
+type Reader func(body io.Reader) (int64, error)
+
+// Discard reads a body to the end and throws it away.
+func Discard() Reader {
+	return func(body io.Reader) (int64, error) { return io.Copy(io.Discard, body) }
+}
+
 // RunIO moves n enqueued notifications through a plain loop: concurrency
 // goroutines each receive up to ten messages, read every named object to the
 // end and discard it, and delete the batch. It stops when n objects are done
 // or at the deadline (then Err says how many were left).
 func RunIO(ctx context.Context, a *backend.AWS, queueURL string, n, concurrency int, deadline time.Duration) IO {
+	return RunIOReading(ctx, a, queueURL, n, concurrency, deadline, Discard)
+}
+
+// RunIOReading is RunIO with each goroutine reading the objects through a
+// Reader of its own from newReader.
+func RunIOReading(ctx context.Context, a *backend.AWS, queueURL string, n, concurrency int, deadline time.Duration, newReader func() Reader) IO {
 	r := IO{Concurrency: concurrency}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
@@ -51,6 +66,7 @@ func RunIO(ctx context.Context, a *backend.AWS, queueURL string, n, concurrency 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			read := newReader()
 			for done.Load() < int64(n) && ctx.Err() == nil {
 				out, err := a.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 					QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
@@ -67,7 +83,7 @@ func RunIO(ctx context.Context, a *backend.AWS, queueURL string, n, concurrency 
 					bucket, key, err := backend.ParseNotification(aws.ToString(m.Body))
 					if err == nil {
 						var nb int64
-						nb, err = get(ctx, a.S3, bucket, key)
+						nb, err = get(ctx, a.S3, bucket, key, read)
 						bytes.Add(nb)
 					}
 					if err != nil {
@@ -106,11 +122,15 @@ func RunIO(ctx context.Context, a *backend.AWS, queueURL string, n, concurrency 
 	return r
 }
 
-func get(ctx context.Context, c *s3.Client, bucket, key string) (int64, error) {
+func get(ctx context.Context, c *s3.Client, bucket, key string, read Reader) (int64, error) {
 	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return 0, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 	}
 	defer out.Body.Close()
-	return io.Copy(io.Discard, out.Body)
+	n, err := read(out.Body)
+	if err != nil {
+		return n, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+	}
+	return n, nil
 }
