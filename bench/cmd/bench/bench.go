@@ -405,22 +405,6 @@ func (b *bench) runLevelLabelled(ctx context.Context, aws *backend.AWS, key, bkt
 	return r, profErr
 }
 
-// startHarnessProfile starts a CPU profile of this process into out.
-func startHarnessProfile(out string) (stop func() error, err error) {
-	f, err := os.Create(out)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
-}
-
 // nextQueue numbers queues, so that no two runs share one.
 func (b *bench) nextQueue() int {
 	b.queues++

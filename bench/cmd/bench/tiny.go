@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -164,6 +165,39 @@ func (t *tinyEvidence) explain(w *workerRow) string {
 			us(t.harness["s3"]/n), us(t.harness["sink"]/n), us((t.harness[""]+t.harness["loop"])/n))
 	}
 	return got
+}
+
+// floorSplit is the CPU per object of each part of a profiled I/O floor
+// run in this process, by the profile label "part".
+type floorSplit struct {
+	perObject map[string]time.Duration // "loop", "s3", "" (unlabelled)
+	// parse is the loop's CPU per object in parsing notifications, the
+	// only part of the loop that is not a call of the SDK.
+	parse time.Duration
+}
+
+// floorProfile runs the I/O floor once more at lvl with a CPU profile of
+// this process, and splits its CPU by part. The run is not used for rates:
+// profiling costs CPU.
+func (b *bench) floorProfile(ctx context.Context, s *corpus.Set, lvl int) (*floorSplit, error) {
+	out := filepath.Join(b.logDir, "..", "floor-cpu-"+s.Name+".pprof")
+	r, err := b.runLevel(ctx, b.fast, "fast", bucket, s, 1, lvl, levelOpts{profileOut: out})
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	if err != nil {
+		return nil, err
+	}
+	prof, err := readProfile(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	split := &floorSplit{perObject: map[string]time.Duration{}}
+	for part, d := range prof.byLabel("part") {
+		split.perObject[part] = d / time.Duration(r.Objects)
+	}
+	split.parse = prof.matching(func(fn string) bool { return strings.HasSuffix(fn, "/backend.ParseNotification") }) / time.Duration(r.Objects)
+	return split, nil
 }
 
 // isClientCall tells a function of the AWS SDK or of net/http: a stack

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -172,15 +171,8 @@ func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
 // and the id (escapes aside), plus the document's newline.
 const actionOverhead = 96
 
-// bodyWriter is what the bulk body is written to.
-type bodyWriter interface {
-	io.Writer
-	io.ByteWriter
-	io.StringWriter
-}
-
 // writeAction writes the action line of an index request.
-func writeAction(buf bodyWriter, it Item) {
+func writeAction(buf *strings.Builder, it Item) {
 	buf.WriteString(`{"index":{"_index":`)
 	writeJSONString(buf, it.Index)
 	buf.WriteString(`,"_id":`)
@@ -195,7 +187,7 @@ func writeAction(buf bodyWriter, it Item) {
 
 // writeJSONString writes s as a JSON string; index names and ids are almost
 // always plain ASCII, which takes the fast path.
-func writeJSONString(buf bodyWriter, s string) {
+func writeJSONString(buf *strings.Builder, s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
 			b, _ := json.Marshal(s) // a string always encodes

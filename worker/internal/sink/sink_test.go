@@ -2,7 +2,6 @@ package sink
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -113,11 +112,11 @@ func TestBulkRequestErrors(t *testing.T) {
 }
 
 func TestActionLineEscapes(t *testing.T) {
-	var b bytes.Buffer
+	var b strings.Builder
 	writeAction(&b, Item{Index: "i", ID: "arn:a/b\"c\\dé\n", Version: 7})
 	var action map[string]map[string]any
-	if err := json.Unmarshal(b.Bytes(), &action); err != nil {
-		t.Fatalf("%s: %v", b.Bytes(), err)
+	if err := json.Unmarshal([]byte(b.String()), &action); err != nil {
+		t.Fatalf("%s: %v", b.String(), err)
 	}
 	if m := action["index"]; m["_id"] != "arn:a/b\"c\\dé\n" || m["version"] != 7.0 || m["version_type"] != "external_gte" {
 		t.Errorf("got %v", m)
