@@ -1,7 +1,8 @@
 # Developer and CI entry points. Services are installed and cached under .cache/ by testenv/.
 GO        ?= go
 BIN       := bin
-PKGS      := ./...
+# The product module and the benchmark harness's own module (joined by go.work).
+PKGS      := ./... ./bench/...
 
 .PHONY: all build test unit integration fuzz chaos lint demo services-up services-down services-status clean
 
