@@ -113,22 +113,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return nil
 	}
 
-	p := pipeline.New(q, source.New(s3Client), snk, gd, pipeline.Options{
-		Concurrency:       c.Concurrency,
-		MinConcurrency:    c.MinConcurrency,
-		SlowBulk:          c.SlowBulk,
-		BulkConcurrency:   c.BulkConcurrency,
-		BulkFlushInterval: c.BulkFlush,
-		MaxLineBytes:      c.MaxLineBytes,
-		BulkMaxDocs:       c.BulkMaxDocs,
-		BulkMaxBytes:      c.BulkMaxBytes,
-		ExitWhenIdle:      c.ExitWhenIdle,
-		ShutdownGrace:     c.ShutdownGrace,
-		DeadLetterIndex:   c.DeadLetterIndex,
-		Logger:            log,
-		Metrics:           m,
-	})
-
+	po := pipeline.DefaultOptions()
+	po.Concurrency, po.MinConcurrency = c.Concurrency, c.MinConcurrency
+	po.MaxLineBytes, po.ExitWhenIdle, po.ShutdownGrace = c.MaxLineBytes, c.ExitWhenIdle, c.ShutdownGrace
+	po.DeadLetterIndex, po.Logger, po.Metrics = c.DeadLetterIndex, log, m
+	po.Bulk.SlowRequest, po.Bulk.Concurrency, po.Bulk.FlushInterval = c.SlowBulk, c.BulkConcurrency, c.BulkFlush
+	po.Bulk.MaxDocs, po.Bulk.MaxBytes = c.BulkMaxDocs, c.BulkMaxBytes
+	p := pipeline.New(q, source.New(s3Client), snk, gd, po)
 	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.ESURLs),
 		"concurrency", c.Concurrency, "index_prefix", c.IndexPrefix, "dead_letter_index", c.DeadLetterIndex, "index_time_zone", c.TimeZone)
 

@@ -58,11 +58,11 @@ func BenchmarkTinyMessages(b *testing.B) {
 	for i := range b.N {
 		q.pending = append(q.pending, queue.Message{ID: fmt.Sprint(i), Handle: fmt.Sprint(i), Body: bodies[i%objects], ReceiveCount: 1, SentAt: time.Now()})
 	}
-	p := New(q, src, discardSink{}, tr, Options{
-		Concurrency: 64, ExitWhenIdle: 50 * time.Millisecond, // as make bench runs the tiny objects
-		// What worker run logs, formatted as it does, but not kept.
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
+	o := DefaultOptions()
+	o.Concurrency, o.ExitWhenIdle = 64, 50*time.Millisecond // as make bench runs the tiny objects
+	// What worker run logs, formatted as it does, but not kept.
+	o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	p := New(q, src, discardSink{}, tr, o)
 	b.ReportAllocs()
 	cpu0 := processCPU(b)
 	b.ResetTimer()

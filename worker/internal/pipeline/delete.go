@@ -18,8 +18,8 @@ const deleteSenders = 4
 
 type deleteRequest struct {
 	m queue.Message
-	// settled is called with the outcome of this message's entry.
-	settled func(error)
+	// done is called with the outcome of this message's entry.
+	done func(error)
 }
 
 // deleter gathers the deletes of messages finishing at about the same time
@@ -35,9 +35,9 @@ func newDeleter(q Queue) *deleter {
 	return &deleter{q: q, reqs: make(chan deleteRequest, 100)}
 }
 
-// delete queues m for deletion; settled gets the outcome of its entry.
-func (d *deleter) delete(m queue.Message, settled func(error)) {
-	d.reqs <- deleteRequest{m: m, settled: settled}
+// delete queues m for deletion; done gets the outcome of its entry.
+func (d *deleter) delete(m queue.Message, done func(error)) {
+	d.reqs <- deleteRequest{m: m, done: done}
 }
 
 // run serves deletes until close, then sends what is queued and waits for
@@ -76,7 +76,7 @@ func (d *deleter) close() { close(d.reqs) }
 func (d *deleter) send(batch []deleteRequest) {
 	// Deletes run after the work is durable, even during shutdown: they get
 	// a deadline of their own.
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), finalTimeout)
 	defer cancel()
 	msgs := make([]queue.Message, len(batch))
 	for i, r := range batch {
@@ -85,9 +85,9 @@ func (d *deleter) send(batch []deleteRequest) {
 	errs, err := d.q.DeleteBatch(ctx, msgs)
 	for i, r := range batch {
 		if err != nil {
-			r.settled(err)
+			r.done(err)
 		} else {
-			r.settled(errs[i])
+			r.done(errs[i])
 		}
 	}
 }

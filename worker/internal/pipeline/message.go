@@ -7,17 +7,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/logtide/logtide/worker/internal/backoff"
+	"github.com/logtide/logtide/worker/internal/bulk"
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/s3event"
 )
 
-// settleTimeout bounds the final delete or visibility change of a message; it
+// finalTimeout bounds the last delete or visibility change of a message; it
 // runs even when work was cancelled, so it needs its own deadline.
-const settleTimeout = 10 * time.Second
+const finalTimeout = 10 * time.Second
 
 // failure is a classified reason a message cannot be deleted yet.
 type failure struct {
-	// permanent: retrying will not help; leave the message for the queue's
+	// permanent: retrying will not help; keep the message for the queue's
 	// redrive (DLQ) instead of returning it hot.
 	permanent bool
 	// reason is a low-cardinality label for metrics.
@@ -33,17 +35,31 @@ func permanent(reason string, err error) error {
 }
 func retryable(reason string, err error) error { return &failure{reason: reason, err: err} }
 
+// classify says whether err is permanent and gives its metrics label.
+func classify(err error) (perm bool, reason string) {
+	var f *failure
+	var b *bulk.Error
+	switch {
+	case errors.As(err, &f):
+		return f.permanent, f.reason
+	case errors.As(err, &b):
+		return b.Permanent, b.Reason
+	}
+	return false, "retryable"
+}
+
 // handle processes one message and decides its fate; this is the only place
-// that deletes, returns or leaves a message.
+// that deletes a message, returns it to the queue or keeps it there for the
+// queue's redrive.
 func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duration) {
-	p.m.MessagesInFlight.Inc()
-	defer p.m.MessagesInFlight.Dec()
+	p.metrics.MessagesInFlight.Inc()
+	defer p.metrics.MessagesInFlight.Dec()
 	log := p.log.With("message_id", m.ID, "receive_count", m.ReceiveCount)
 	log.Debug("message received")
 
 	note, err := s3event.Parse(m.Body)
 	if err != nil {
-		p.leave(log, m, permanent("unparsable_body", err))
+		p.keepForRedrive(log, permanent("unparsable_body", err))
 		return
 	}
 	if len(note.Objects) == 0 {
@@ -60,17 +76,16 @@ func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duratio
 	err = p.objects(ctx, log, m.ID, note.Objects)
 	hb.stop()
 
-	var f *failure
-	switch {
+	switch perm, _ := classify(err); {
 	case err == nil:
 		p.delete(log, m, "done")
 	case ctx.Err() != nil:
-		p.giveBack(log, m, 0, "shutdown", err)
-	case errors.As(err, &f) && f.permanent:
-		p.leave(log, m, err)
+		p.returnToQueue(log, m, 0, "shutdown", err)
+	case perm:
+		p.keepForRedrive(log, err)
 	default:
 		// Try again later, not hot: the delay grows with each receive.
-		p.giveBack(log, m, backoff(5*time.Second, 5*time.Minute, m.ReceiveCount), "retryable", err)
+		p.returnToQueue(log, m, backoff.Delay(5*time.Second, 5*time.Minute, m.ReceiveCount), "retryable", err)
 	}
 }
 
@@ -91,100 +106,69 @@ func (p *Pipeline) delete(log *slog.Logger, m queue.Message, reason string) {
 			log.Error("delete failed; the message will be redelivered", "err", err)
 			return
 		}
-		p.m.MessagesDeleted.WithLabelValues(reason).Inc()
+		p.metrics.MessagesDeleted.WithLabelValues(reason).Inc()
 		log.Debug("message deleted", "reason", reason)
 	})
 }
 
-func (p *Pipeline) giveBack(log *slog.Logger, m queue.Message, after time.Duration, reason string, cause error) {
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+// returnToQueue makes the message visible again after the given delay.
+func (p *Pipeline) returnToQueue(log *slog.Logger, m queue.Message, after time.Duration, reason string, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), finalTimeout)
 	defer cancel()
-	if err := p.q.SetVisibility(ctx, m, after); err != nil {
+	if err := p.queue.SetVisibility(ctx, m, after); err != nil {
 		log.Error("could not return the message; it reappears when its visibility timeout ends", "err", err, "cause", cause)
 		return
 	}
-	p.m.MessagesReturned.WithLabelValues(reason).Inc()
+	p.metrics.MessagesReturned.WithLabelValues(reason).Inc()
 	log.Warn("message returned to the queue", "reason", reason, "visible_in", after, "err", cause)
 }
 
-func (p *Pipeline) leave(log *slog.Logger, m queue.Message, err error) {
-	reason := "permanent"
-	var f *failure
-	if errors.As(err, &f) {
-		reason = f.reason
-	}
-	p.m.MessagesLeft.WithLabelValues(reason).Inc()
+// keepForRedrive leaves the message as it is: it becomes visible again when
+// its visibility timeout ends, and the queue's redrive policy moves it to
+// the dead-letter queue after maxReceiveCount receives.
+func (p *Pipeline) keepForRedrive(log *slog.Logger, err error) {
+	_, reason := classify(err)
+	p.metrics.MessagesLeft.WithLabelValues(reason).Inc()
 	log.Error("message not deleted: permanent failure; the queue's redrive policy moves it to the dead-letter queue", "reason", reason, "err", err)
 }
 
 // heartbeat extends a message's visibility every half timeout while it is
-// in work, so no other worker receives it. It runs on a timer rather than a
-// goroutine of its own: most messages are done long before the first beat.
+// in work, so that no other worker receives it.
 type heartbeat struct {
-	p   *Pipeline
-	ctx context.Context
-	log *slog.Logger
-	m   queue.Message
-	vis time.Duration
-
-	mu      sync.Mutex
-	t       *time.Timer
-	stopped bool
-	cancel  context.CancelFunc // of the extension in flight, if any
-	beating sync.WaitGroup
+	cancel context.CancelFunc
+	done   sync.WaitGroup
 }
 
 func (p *Pipeline) startHeartbeat(ctx context.Context, log *slog.Logger, m queue.Message, vis time.Duration) *heartbeat {
-	h := &heartbeat{p: p, ctx: ctx, log: log, m: m, vis: vis}
-	h.mu.Lock()
-	h.t = time.AfterFunc(vis/2, h.beat)
-	h.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	h := &heartbeat{cancel: cancel}
+	h.done.Go(func() {
+		t := time.NewTicker(vis / 2)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ectx, cancel := context.WithTimeout(ctx, vis/2)
+			err := p.queue.SetVisibility(ectx, m, vis)
+			cancel()
+			switch {
+			case err == nil:
+				p.metrics.VisibilityExtensions.Inc()
+				log.Debug("visibility extended", "by", vis)
+			case ctx.Err() == nil: // not cut short by the end of the work
+				log.Warn("visibility extension failed", "err", err)
+			}
+		}
+	})
 	return h
-}
-
-func (h *heartbeat) beat() {
-	h.mu.Lock()
-	if h.stopped || h.ctx.Err() != nil {
-		h.mu.Unlock()
-		return
-	}
-	ctx, cancel := context.WithTimeout(h.ctx, h.vis/2)
-	h.cancel = cancel
-	h.beating.Add(1)
-	h.mu.Unlock()
-	defer h.beating.Done()
-
-	err := h.p.q.SetVisibility(ctx, h.m, h.vis)
-	cancel()
-	switch {
-	case err == nil:
-		h.p.m.VisibilityExtensions.Inc()
-		h.log.Debug("visibility extended", "by", h.vis)
-	case h.ctx.Err() == nil && !h.isStopped(): // not cut short by the end of the work
-		h.log.Warn("visibility extension failed", "err", err)
-	}
-	h.mu.Lock()
-	if !h.stopped {
-		h.t.Reset(h.vis / 2)
-	}
-	h.mu.Unlock()
-}
-
-func (h *heartbeat) isStopped() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.stopped
 }
 
 // stop ends the heartbeat, cancels an extension in flight and waits for it:
 // after stop no visibility change of the message is under way.
 func (h *heartbeat) stop() {
-	h.mu.Lock()
-	h.stopped = true
-	h.t.Stop()
-	if h.cancel != nil {
-		h.cancel()
-	}
-	h.mu.Unlock()
-	h.beating.Wait()
+	h.cancel()
+	h.done.Wait()
 }

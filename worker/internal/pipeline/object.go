@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
+	"github.com/logtide/logtide/worker/internal/bulk"
 	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/decode"
 	"github.com/logtide/logtide/worker/internal/s3event"
@@ -24,41 +24,41 @@ type objectRef struct {
 	messageID string
 }
 
-// object streams one object into the batcher and waits for the outcome of
-// every document it submitted. It returns nil only when every record of the
-// object is accounted for: indexed, already present at a newer version, or
-// dead-lettered with its reason.
+// object streams one object into the bulk layer and waits for the outcome
+// of every document it submitted. It returns nil only when every record of
+// the object is accounted for: indexed, already present at a newer version,
+// or dead-lettered with its reason.
 func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) error {
 	start := time.Now()
 	log = log.With("bucket", o.Bucket, "key", o.Key)
-	p.m.ObjectsInFlight.Inc()
-	defer p.m.ObjectsInFlight.Dec()
-	ack := newObjectAck(o)
+	p.metrics.ObjectsInFlight.Inc()
+	defer p.metrics.ObjectsInFlight.Dec()
+	t := p.newTracker(o)
 	var bytes int64
-	err := p.stream(ctx, ack, &bytes)
-	p.batches.doneReading()
-	ack.end(err)
-	<-ack.done // the batcher settles or fails every submitted document
-	t, err := ack.result()
-	if err == nil && !t.balanced() {
-		err = retryable("unbalanced", fmt.Errorf("%d records read but %d indexed, %d stale, %d dead-lettered", t.read, t.indexed, t.stale, t.deadLettered))
+	err := p.stream(ctx, t, &bytes)
+	p.bulk.Ended()
+	t.end(err)
+	<-t.done // every submitted document has its outcome
+	c, err := t.result()
+	if err == nil && !c.balanced() {
+		err = retryable("unbalanced", fmt.Errorf("%d records read but %d indexed, %d stale, %d dead-lettered", c.read, c.indexed, c.stale, c.deadLettered))
 	}
 	var se *source.Error
 	if err != nil && !errors.As(err, &se) { // source errors name the object already
 		err = fmt.Errorf("s3://%s/%s: %w", o.Bucket, o.Key, err)
 	}
-	p.m.ObjectBytes.Add(float64(bytes))
-	p.m.Records.WithLabelValues("read").Add(float64(t.read))
-	attrs := []any{"records_read", t.read, "records_indexed", t.indexed, "records_stale", t.stale,
-		"records_dead_lettered", t.deadLettered, "balanced", err == nil}
+	p.metrics.ObjectBytes.Add(float64(bytes))
+	p.records.read.Add(float64(c.read))
+	attrs := []any{"records_read", c.read, "records_indexed", c.indexed, "records_stale", c.stale,
+		"records_dead_lettered", c.deadLettered, "balanced", err == nil}
 	if err != nil {
-		p.m.Objects.WithLabelValues("failed").Inc()
+		p.metrics.Objects.WithLabelValues("failed").Inc()
 		log.Error("object failed", append(attrs, "err", err)...)
 		return err
 	}
-	p.m.Objects.WithLabelValues("done").Inc()
+	p.metrics.Objects.WithLabelValues("done").Inc()
 	if !o.EventTime.IsZero() {
-		p.m.Lag.Observe(time.Since(o.EventTime).Seconds())
+		p.metrics.Lag.Observe(time.Since(o.EventTime).Seconds())
 	}
 	log.Info("object done", append(attrs, "bytes", bytes, "duration", time.Since(start).Round(time.Millisecond))...)
 	return nil
@@ -66,9 +66,9 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 
 // stream reads the object and submits a document (or a dead-letter document)
 // for every record. An error means the stream broke off.
-func (p *Pipeline) stream(ctx context.Context, ack *objectAck, bytes *int64) error {
-	o := ack.ref
-	body, err := p.src.Open(ctx, o.Bucket, o.Key, o.VersionID)
+func (p *Pipeline) stream(ctx context.Context, t *tracker, bytes *int64) error {
+	o := t.ref
+	body, err := p.source.Open(ctx, o.Bucket, o.Key, o.VersionID)
 	if err != nil {
 		return classifyOpen(err)
 	}
@@ -78,31 +78,31 @@ func (p *Pipeline) stream(ctx context.Context, ack *objectAck, bytes *int64) err
 		return classifyRead(ctx, 0, err)
 	}
 	defer in.Close()
-	sc := decode.NewScanner(in, p.o.MaxLineBytes)
+	sc := decode.NewScanner(in, p.opts.MaxLineBytes)
 	defer sc.Close()
 	for {
 		rec, line, err := sc.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		var e entry
+		var e bulk.Entry
 		var le *decode.LineError
 		switch {
 		case errors.As(err, &le):
-			e = p.deadLetter(ack, deadletter.Record{Line: line, Stage: deadletter.StageDecode, Reason: le.Reason, Raw: le.Head, RawBytes: le.Size})
+			e = t.deadLetter(deadletter.Record{Line: line, Stage: deadletter.StageDecode, Reason: le.Reason, Raw: le.Head, RawBytes: le.Size})
 		case err != nil:
 			return classifyRead(ctx, line, err)
 		default:
-			doc, err := p.tr.Transform(rec)
+			doc, err := p.transform.Transform(rec)
 			if err != nil {
-				e = p.deadLetter(ack, deadletter.Record{Line: line, Stage: deadletter.StageTransform, Reason: err.Error(), Raw: rec})
+				e = t.deadLetter(deadletter.Record{Line: line, Stage: deadletter.StageTransform, Reason: err.Error(), Raw: rec})
 			} else {
 				// rec is reused by the scanner; the transform's body is a copy.
-				e = entry{item: sink.Item{Index: doc.Index, ID: doc.ID, Version: doc.Version, Body: doc.Body}, line: line, ack: ack}
+				e = bulk.Entry{Item: sink.Item{Index: doc.Index, ID: doc.ID, Version: doc.Version, Body: doc.Body}, Line: line, Owner: t}
 			}
 		}
-		ack.read(1)
-		if err := p.batches.submit(ctx, e); err != nil {
+		t.read()
+		if err := t.submit(ctx, e); err != nil {
 			return err
 		}
 	}
@@ -132,18 +132,6 @@ func classifyRead(ctx context.Context, line int, err error) error {
 	return retryable("object_read", wrapped)
 }
 
-// deadLetter turns a failed record into a write to the dead-letter index.
-func (p *Pipeline) deadLetter(ack *objectAck, r deadletter.Record) entry {
-	o := ack.ref
-	r.Bucket, r.Key, r.VersionID, r.MessageID = o.Bucket, o.Key, o.VersionID, o.messageID
-	return entry{
-		item:       sink.Item{Index: p.o.DeadLetterIndex, ID: r.ID(), Body: r.Body(time.Now())},
-		line:       r.Line,
-		deadLetter: true,
-		ack:        ack,
-	}
-}
-
 type countingReader struct {
 	r io.Reader
 	n *int64
@@ -153,31 +141,4 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	*c.n += int64(n)
 	return n, err
-}
-
-// backoff is base·2^(attempt-1), capped, with full jitter in its upper half.
-func backoff(base, max time.Duration, attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	d := base
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits d or until ctx is done; it reports whether the full wait passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/logtide/logtide/worker/internal/bulk"
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
@@ -147,15 +148,25 @@ func note(keys ...string) []byte {
 	return []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
 }
 
-func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, snk Sink, o Options) *Pipeline {
+// newTestPipeline builds a pipeline on the defaults, with fast retries and an
+// idle exit; set changes options beyond that.
+func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, w bulk.Writer, set func(*Options)) *Pipeline {
 	t.Helper()
 	tr, err := transform.NewGuardDuty(transform.GuardDutyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	o := DefaultOptions()
 	o.ExitWhenIdle = 100 * time.Millisecond
 	o.RetryBase, o.RetryMax = time.Millisecond, 5*time.Millisecond
-	return New(q, src, snk, tr, o)
+	o.Bulk.RetryBase, o.Bulk.RetryMax = time.Millisecond, 5*time.Millisecond
+	if set != nil {
+		set(&o)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return New(q, src, w, tr, o)
 }
 
 func runUntilIdle(t *testing.T, p *Pipeline) {
@@ -188,10 +199,10 @@ func TestFates(t *testing.T) {
 		{ID: "one-missing-of-two", Body: note("a.jsonl.gz", "gone")},
 	}}
 	snk := &fakeSink{}
-	p := newTestPipeline(t, q, src, snk, Options{Concurrency: 3})
+	p := newTestPipeline(t, q, src, snk, func(o *Options) { o.Concurrency = 3 })
 	runUntilIdle(t, p)
 
-	m := p.m
+	m := p.metrics
 	for name, got := range map[string]float64{
 		"received 7":         testutil.ToFloat64(m.MessagesReceived) - 7,
 		"deleted done 2":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("done")) - 2,
@@ -248,7 +259,7 @@ func TestRetriesOnlyFailedItems(t *testing.T) {
 		}
 		return sink.Written
 	}}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{}))
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, nil))
 	if fmt.Sprint(q.deleted) != "[m]" {
 		t.Fatalf("deleted %v", q.deleted)
 	}
@@ -266,7 +277,7 @@ func TestRejectedItemIsDeadLettered(t *testing.T) {
 		}
 		return sink.Written
 	}}
-	p := newTestPipeline(t, q, src, snk, Options{})
+	p := newTestPipeline(t, q, src, snk, nil)
 	runUntilIdle(t, p)
 	if fmt.Sprint(q.deleted) != "[m]" {
 		t.Fatalf("deleted %v: a record kept in the dead-letter index is accounted for", q.deleted)
@@ -285,10 +296,10 @@ func TestRejectedItemIsDeadLettered(t *testing.T) {
 	if dead.Version != 0 {
 		t.Errorf("dead-letter documents are not versioned, got %d", dead.Version)
 	}
-	if n := testutil.ToFloat64(p.m.Records.WithLabelValues("dead_lettered")); n != 1 {
+	if n := testutil.ToFloat64(p.metrics.Records.WithLabelValues("dead_lettered")); n != 1 {
 		t.Errorf("dead_lettered %v", n)
 	}
-	if n := testutil.ToFloat64(p.m.BulkItemFailures.WithLabelValues("status_400")); n != 1 {
+	if n := testutil.ToFloat64(p.metrics.BulkItemFailures.WithLabelValues("status_400")); n != 1 {
 		t.Errorf("bulk_item_failures_total{reason=status_400} %v", n)
 	}
 }
@@ -302,7 +313,7 @@ func TestDeadLetterRefusedKeepsMessage(t *testing.T) {
 		}
 		return sink.Written
 	}}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{}))
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, nil))
 	if len(q.deleted) != 0 || len(q.visibility) != 0 {
 		t.Errorf("deleted %v, visibility %v: a record neither indexed nor dead-lettered must keep the message", q.deleted, q.visibility)
 	}
@@ -312,7 +323,7 @@ func TestLongLineIsDeadLettered(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
 	src := fakeSource{"k": gzLines(finding("1", 1), `{"x":"`+strings.Repeat("a", 5000)+`"}`, finding("2", 1))}
 	snk := &fakeSink{}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{MaxLineBytes: 2048}))
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, func(o *Options) { o.MaxLineBytes = 2048 }))
 	if fmt.Sprint(q.deleted) != "[m]" || len(snk.docs) != 3 {
 		t.Fatalf("deleted %v, %d documents", q.deleted, len(snk.docs))
 	}
@@ -327,7 +338,7 @@ func TestBulkGivesUpAndReturns(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k"), ReceiveCount: 2}}}
 	src := fakeSource{"k": gzLines(finding("1", 1))}
 	snk := &fakeSink{answer: func(int, sink.Item) sink.Outcome { return sink.Retry }}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{BulkAttempts: 3}))
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, func(o *Options) { o.Bulk.Attempts = 3 }))
 	if len(q.deleted) != 0 || len(q.visibility) != 1 || q.visibility[0] == "m=0s" {
 		t.Errorf("deleted %v, visibility %v", q.deleted, q.visibility)
 	}
@@ -340,8 +351,7 @@ func TestShutdownReturnsUnfinished(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
 	src := fakeSource{"k": gzLines(finding("1", 1))}
 	snk := &fakeSink{block: make(chan struct{})}
-	p := newTestPipeline(t, q, src, snk, Options{ShutdownGrace: 50 * time.Millisecond})
-	p.o.ExitWhenIdle = 0
+	p := newTestPipeline(t, q, src, snk, func(o *Options) { o.ShutdownGrace = 50 * time.Millisecond; o.ExitWhenIdle = 0 })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- p.Run(ctx) }()
@@ -364,8 +374,7 @@ func TestShutdownLetsInFlightFinish(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
 	src := fakeSource{"k": gzLines(finding("1", 1))}
 	snk := &fakeSink{block: make(chan struct{})}
-	p := newTestPipeline(t, q, src, snk, Options{ShutdownGrace: 5 * time.Second})
-	p.o.ExitWhenIdle = 0
+	p := newTestPipeline(t, q, src, snk, func(o *Options) { o.ShutdownGrace = 5 * time.Second; o.ExitWhenIdle = 0 })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- p.Run(ctx) }()
@@ -385,7 +394,7 @@ func TestHeartbeatExtendsVisibility(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
 	src := fakeSource{"k": gzLines(finding("1", 1))}
 	snk := &fakeSink{block: make(chan struct{})}
-	p := newTestPipeline(t, q, src, snk, Options{VisibilityTimeout: 2 * time.Second})
+	p := newTestPipeline(t, q, src, snk, func(o *Options) { o.VisibilityTimeout = 2 * time.Second })
 	go func() { time.Sleep(2500 * time.Millisecond); close(snk.block) }()
 	runUntilIdle(t, p)
 	if fmt.Sprint(q.deleted) != "[m]" {
@@ -410,7 +419,7 @@ func TestDeletesAreBatched(t *testing.T) {
 		src[k] = gzLines(finding(k, 1))
 		q.pending = append(q.pending, queue.Message{ID: k, Body: note(k)})
 	}
-	runUntilIdle(t, newTestPipeline(t, q, src, &fakeSink{}, Options{Concurrency: 10}))
+	runUntilIdle(t, newTestPipeline(t, q, src, &fakeSink{}, func(o *Options) { o.Concurrency = 10 }))
 	if len(q.deleted) != 40 {
 		t.Fatalf("deleted %d messages", len(q.deleted))
 	}
@@ -430,7 +439,11 @@ func TestObjectsShareBulkRequests(t *testing.T) {
 	// While both senders wait for the cluster, the documents of the objects
 	// finishing meanwhile gather into the next request.
 	snk := &fakeSink{delay: 20 * time.Millisecond}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{Concurrency: 20, BulkConcurrency: 2, BulkFlushInterval: 30 * time.Millisecond}))
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, func(o *Options) {
+		o.Concurrency = 20
+		o.Bulk.Concurrency = 2
+		o.Bulk.FlushInterval = 30 * time.Millisecond
+	}))
 	if len(q.deleted) != 60 || len(snk.docs) != 60 {
 		t.Fatalf("deleted %d messages, %d documents", len(q.deleted), len(snk.docs))
 	}
@@ -464,7 +477,7 @@ func TestObjectSpansManyBulkRequests(t *testing.T) {
 		}
 		return sink.Written
 	}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, Options{BulkMaxDocs: 10, BulkConcurrency: 3}))
+	runUntilIdle(t, newTestPipeline(t, q, src, snk, func(o *Options) { o.Bulk.MaxDocs = 10; o.Bulk.Concurrency = 3 }))
 	if fmt.Sprint(q.deleted) != "[m]" || len(snk.docs) != 50 || deletedEarly {
 		t.Errorf("deleted %v (early: %v), %d documents", q.deleted, deletedEarly, len(snk.docs))
 	}
@@ -489,8 +502,8 @@ func (q *blockingVisibility) SetVisibility(ctx context.Context, _ queue.Message,
 
 func TestHeartbeatStopCancelsExtensionInFlight(t *testing.T) {
 	q := &blockingVisibility{}
-	p := newTestPipeline(t, &q.fakeQueue, fakeSource{}, &fakeSink{}, Options{})
-	p.q = q
+	p := newTestPipeline(t, &q.fakeQueue, fakeSource{}, &fakeSink{}, nil)
+	p.queue = q
 	// A beat after 200 ms; an extension may take up to 200 ms.
 	hb := p.startHeartbeat(context.Background(), p.log, queue.Message{ID: "m"}, 400*time.Millisecond)
 	deadline := time.Now().Add(5 * time.Second)
@@ -516,8 +529,8 @@ func TestHeartbeatStopCancelsExtensionInFlight(t *testing.T) {
 
 func TestHeartbeatStopsBeforeFirstBeat(t *testing.T) {
 	q := &blockingVisibility{}
-	p := newTestPipeline(t, &q.fakeQueue, fakeSource{}, &fakeSink{}, Options{})
-	p.q = q
+	p := newTestPipeline(t, &q.fakeQueue, fakeSource{}, &fakeSink{}, nil)
+	p.queue = q
 	hb := p.startHeartbeat(context.Background(), p.log, queue.Message{ID: "m"}, 400*time.Millisecond)
 	hb.stop()
 	time.Sleep(300 * time.Millisecond)

@@ -38,10 +38,12 @@ func TestOutagePausesIntake(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "first", Body: note("k")}}}
 	src := fakeSource{"k": gzLines(finding("1", 1))}
 	snk := &downSink{up: make(chan struct{})}
-	p := newTestPipeline(t, q, src, snk, Options{Concurrency: 4})
-	p.o.RetryBase, p.o.RetryMax = 50*time.Millisecond, 100*time.Millisecond
-	p.o.BulkAttempts = 100
-	p.o.ExitWhenIdle = 300 * time.Millisecond
+	p := newTestPipeline(t, q, src, snk, func(o *Options) {
+		o.Concurrency = 4
+		o.Bulk.RetryBase, o.Bulk.RetryMax = 50*time.Millisecond, 100*time.Millisecond
+		o.Bulk.Attempts = 100
+		o.ExitWhenIdle = 300 * time.Millisecond
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -68,66 +70,5 @@ func TestOutagePausesIntake(t *testing.T) {
 	}
 	if snk.failures < 3 {
 		t.Errorf("only %d failed attempts: the outage was not exercised", snk.failures)
-	}
-}
-
-func TestLimiterAIMD(t *testing.T) {
-	var seen []int
-	l := newLimiter(2, 16, func(n int) { seen = append(seen, n) })
-	l.throttled()
-	l.throttled() // within the same second: counted once
-	if l.limit != 8 {
-		t.Fatalf("limit %v after one burst, want 8", l.limit)
-	}
-	for range 3 {
-		l.lastCut = time.Time{}
-		l.throttled()
-	}
-	if l.limit != 2 {
-		t.Fatalf("limit %v, want the floor 2", l.limit)
-	}
-	for range 200 {
-		l.succeeded()
-	}
-	if l.limit != 16 {
-		t.Fatalf("limit %v after recovery, want 16", l.limit)
-	}
-	if fmt.Sprint(seen[:5]) != "[16 8 4 2 3]" || seen[len(seen)-1] != 16 {
-		t.Errorf("published limits %v", seen)
-	}
-
-	// acquire admits up to the limit and waits for a release.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if n := l.acquire(ctx, 1, 10); n != 10 {
-		t.Fatalf("acquired %d", n)
-	}
-	if n := l.acquire(ctx, 1, 10); n != 6 {
-		t.Fatalf("acquired %d, want the remaining 6", n)
-	}
-	got := make(chan int)
-	go func() { got <- l.acquire(ctx, 1, 1) }()
-	select {
-	case n := <-got:
-		t.Fatalf("acquired %d beyond the limit", n)
-	case <-time.After(50 * time.Millisecond):
-	}
-	l.release(1)
-	if n := <-got; n != 1 {
-		t.Fatalf("acquired %d after a release", n)
-	}
-
-	// While a batch is failing nothing is admitted, even with free slots.
-	l.release(16)
-	l.enter()
-	go func() { got <- l.acquire(ctx, 1, 1) }()
-	select {
-	case n := <-got:
-		t.Fatalf("acquired %d while failing", n)
-	case <-time.After(50 * time.Millisecond):
-	}
-	l.leave()
-	if n := <-got; n != 1 {
-		t.Fatalf("acquired %d after recovery", n)
 	}
 }

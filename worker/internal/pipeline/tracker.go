@@ -1,0 +1,161 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/logtide/logtide/worker/internal/bulk"
+	"github.com/logtide/logtide/worker/internal/deadletter"
+	"github.com/logtide/logtide/worker/internal/metrics"
+	"github.com/logtide/logtide/worker/internal/sink"
+)
+
+// counts is one object's record accounting. An object is done only when it
+// balances: read == indexed + stale + deadLettered.
+type counts struct {
+	read, indexed, stale, deadLettered int
+}
+
+func (c *counts) balanced() bool { return c.read == c.indexed+c.stale+c.deadLettered }
+
+// recordCounters are the records_total counters, looked up once.
+type recordCounters struct {
+	read, indexed, stale, deadLettered prometheus.Counter
+}
+
+func newRecordCounters(m *metrics.Metrics) recordCounters {
+	return recordCounters{
+		read:         m.Records.WithLabelValues("read"),
+		indexed:      m.Records.WithLabelValues("indexed"),
+		stale:        m.Records.WithLabelValues("stale"),
+		deadLettered: m.Records.WithLabelValues("dead_lettered"),
+	}
+}
+
+// tracker follows the documents of one object while they ride in bulk
+// requests shared with other objects; it is their bulk.Owner. It resolves
+// exactly once: when the object's stream has ended and every document it
+// submitted has an outcome.
+type tracker struct {
+	ref       objectRef
+	batcher   *bulk.Batcher
+	deadIndex string
+	records   *recordCounters
+
+	mu          sync.Mutex
+	c           counts
+	outstanding int
+	ended       bool
+	err         error // the first failure; the object is not done
+	done        chan struct{}
+}
+
+func (p *Pipeline) newTracker(ref objectRef) *tracker {
+	return &tracker{ref: ref, batcher: p.bulk, deadIndex: p.opts.DeadLetterIndex, records: &p.records, done: make(chan struct{})}
+}
+
+// read counts one record read.
+func (t *tracker) read() {
+	t.mu.Lock()
+	t.c.read++
+	t.mu.Unlock()
+}
+
+// submit hands one document to the bulk layer.
+func (t *tracker) submit(ctx context.Context, e bulk.Entry) error {
+	t.mu.Lock()
+	t.outstanding++
+	t.mu.Unlock()
+	if err := t.batcher.Submit(ctx, e); err != nil {
+		t.fail(err)
+		return err
+	}
+	return nil
+}
+
+// deadLetter is the entry keeping a record that cannot be indexed in the
+// dead-letter index.
+func (t *tracker) deadLetter(r deadletter.Record) bulk.Entry {
+	o := t.ref
+	r.Bucket, r.Key, r.VersionID, r.MessageID = o.Bucket, o.Key, o.VersionID, o.messageID
+	return bulk.Entry{
+		Item:        sink.Item{Index: t.deadIndex, ID: r.ID(), Body: r.Body(time.Now())},
+		Line:        r.Line,
+		Replacement: true,
+		Owner:       t,
+	}
+}
+
+// Replace keeps a document the cluster refused in the dead-letter index,
+// with the cluster's reason.
+func (t *tracker) Replace(e *bulk.Entry, r sink.Result) (bulk.Entry, bool) {
+	return t.deadLetter(deadletter.Record{
+		Line: e.Line, Stage: deadletter.StageIndex, Reason: r.Reason, Status: r.Status,
+		Raw: e.Body, TargetIndex: e.Index, TargetID: e.ID,
+	}), true
+}
+
+// Done records the outcome of one document.
+func (t *tracker) Done(e *bulk.Entry, r sink.Result, err error) {
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case e.Replacement:
+		t.c.deadLettered++
+		t.records.deadLettered.Inc()
+	case r.Outcome == sink.Stale:
+		t.c.stale++
+		t.records.stale.Inc()
+	default:
+		t.c.indexed++
+		t.records.indexed.Inc()
+	}
+	t.outstanding--
+	t.resolveIfDone()
+}
+
+// fail records a document that has no outcome; the object cannot be done.
+func (t *tracker) fail(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err == nil {
+		t.err = err
+	}
+	t.outstanding--
+	t.resolveIfDone()
+}
+
+// end marks the stream as finished (err non-nil if it broke off).
+func (t *tracker) end(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	t.ended = true
+	t.resolveIfDone()
+}
+
+func (t *tracker) resolveIfDone() {
+	if t.ended && t.outstanding == 0 {
+		select {
+		case <-t.done:
+		default:
+			close(t.done)
+		}
+	}
+}
+
+// result is the final count and error; valid once done is closed.
+func (t *tracker) result() (counts, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.c, t.err
+}
