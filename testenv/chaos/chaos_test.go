@@ -34,10 +34,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
 	"github.com/logtide/logtide/testenv/services"
+	"github.com/logtide/logtide/worker/format/guardduty"
 )
 
 // Budget of one run. The whole test aims at under 4 minutes on a 2-core
@@ -132,7 +132,7 @@ func TestChaos(t *testing.T) {
 	// Sized so that the fleet is still working through it for much of the
 	// chaos phase (200 to 500 records/s here with three workers, depending on
 	// the load), across about 25 daily indices.
-	corpus, err := gdexport.New(gdexport.Options{Seed: 20260105, Objects: 600, FindingsPerObject: 15,
+	corpus, err := guardduty.NewCorpus(guardduty.CorpusOptions{Seed: 20260105, Objects: 600, FindingsPerObject: 15,
 		ReexportPercent: 30, OutOfOrder: true, Regions: []string{"us-east-1", "eu-west-1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestChaos(t *testing.T) {
 	if vis, _, _, err := awsc.Depth(ctx, st.QueueURL); err != nil || vis != len(uploads)+1 {
 		t.Fatalf("queue holds %d messages (err %v), want %d", vis, err, len(uploads)+1)
 	}
-	records := corpus.Lines() + poison.lines
+	records := corpus.Records() + poison.lines
 	t.Logf("uploaded %d objects (%d records, %d poison) in %s", len(uploads), records, len(poison.bad), since(phase))
 
 	t.Cleanup(func() {
@@ -319,7 +319,7 @@ func TestChaos(t *testing.T) {
 	// Verify.
 	phase = time.Now()
 	es := search.New(esURL)
-	want := map[string]gdexport.Expected{}
+	want := map[string]guardduty.Finding{}
 	for _, f := range corpus.Findings() {
 		want[f.ARN] = f
 	}
@@ -661,7 +661,7 @@ type poisonLine struct {
 type poisonSet struct {
 	objects []upload
 	lines   int
-	good    []gdexport.Expected // valid findings of the poison objects
+	good    []guardduty.Finding // valid findings of the poison objects
 	bad     []poisonLine
 }
 
@@ -676,7 +676,7 @@ func poisonObjects() poisonSet {
 	)
 	var ps poisonSet
 	created := time.Date(2026, 1, 6, 9, 0, 0, 0, time.UTC)
-	finding := func(obj, n int, withARN bool, severity any) (map[string]any, gdexport.Expected) {
+	finding := func(obj, n int, withARN bool, severity any) (map[string]any, guardduty.Finding) {
 		id := fmt.Sprintf("c4a05%03d%04d", obj, n)
 		arn := fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/chaos/finding/%s", region, account, id)
 		c := created.Add(time.Duration(obj*97+n) * time.Minute)
@@ -696,7 +696,7 @@ func poisonObjects() poisonSet {
 		if withARN {
 			m["arn"] = arn
 		}
-		return m, gdexport.Expected{ARN: arn, ID: id, Account: account, Region: region,
+		return m, guardduty.Finding{ARN: arn, ID: id, Account: account, Region: region,
 			Type: "Recon:EC2/PortProbeUnprotectedPort", CreatedAt: c, UpdatedAt: u, Count: count, Exports: 1}
 	}
 	// Where the three kinds of poison sit in each object (line numbers).
@@ -751,7 +751,7 @@ type figures struct {
 
 // checkFindings compares every document under <prefix>-* with the expected
 // final state of each finding.
-func checkFindings(t *testing.T, ctx context.Context, es *search.Client, prefix string, want map[string]gdexport.Expected) figures {
+func checkFindings(t *testing.T, ctx context.Context, es *search.Client, prefix string, want map[string]guardduty.Finding) figures {
 	t.Helper()
 	var fig figures
 	pattern := prefix + "-*"

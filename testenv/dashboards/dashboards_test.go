@@ -32,11 +32,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
-	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
 	"github.com/logtide/logtide/testenv/services"
 	"github.com/logtide/logtide/testenv/syncbuf"
+	"github.com/logtide/logtide/worker/format/guardduty"
 )
 
 // noDataWhenHealthy lists the metrics a healthy run never touches: a labelled
@@ -132,7 +132,7 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 
 	// The work arrives after the first scrape, so every counter and histogram
 	// moves within Prometheus's view.
-	corpus, err := gdexport.New(gdexport.Options{Seed: 5, Objects: 6, FindingsPerObject: 20,
+	corpus, err := guardduty.NewCorpus(guardduty.CorpusOptions{Seed: 5, Objects: 6, FindingsPerObject: 20,
 		Accounts: []string{"123456789012", "210987654321"}, Regions: []string{"us-east-1", "eu-west-1"}})
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func run(worker, bucket, queueName string, objects, perObject int, metricsAddr s
 
 	fmt.Println("== uploading generated GuardDuty exports")
 	gen := exec.CommandContext(ctx, worker, "generate", "--bucket", st.Bucket, "--seed", "42",
-		"--objects", fmt.Sprint(objects), "--findings-per-object", fmt.Sprint(perObject),
+		"--objects", fmt.Sprint(objects), "--records-per-object", fmt.Sprint(perObject),
 		"--regions", "us-east-1,eu-west-1", "--accounts", "123456789012,210987654321")
 	gen.Stdout, gen.Stderr = os.Stdout, os.Stderr
 	if err := gen.Run(); err != nil {

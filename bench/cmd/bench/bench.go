@@ -17,7 +17,8 @@ import (
 	"github.com/logtide/logtide/bench/internal/floor"
 	"github.com/logtide/logtide/bench/internal/report"
 	"github.com/logtide/logtide/bench/internal/sysinfo"
-	"github.com/logtide/logtide/shared/gdexport"
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/guardduty"
 )
 
 // bucket holds every object on the fast S3 server.
@@ -102,22 +103,22 @@ func (b *bench) run(ctx context.Context) error {
 	// Corpora for the floors first, so the decode floor runs in a process
 	// whose heap is about as small as the worker's.
 	var err error
-	if b.typical, err = b.generate("typical", gdexport.Options{Seed: b.c.seed, Objects: b.c.typicalObjects, FindingsPerObject: b.c.typicalFindings, Prefix: "typical"}); err != nil {
+	if b.typical, err = b.generate("typical", format.GenerateOptions{Seed: b.c.seed, Objects: b.c.typicalObjects, RecordsPerObject: b.c.typicalFindings, Prefix: "typical"}); err != nil {
 		return err
 	}
-	if b.tiny, err = b.generate("tiny", gdexport.Options{Seed: b.c.seed + 1, Objects: b.c.tinyObjects, FindingsPerObject: 1, ReexportPercent: -1, Prefix: "tiny"}); err != nil {
+	if b.tiny, err = b.generate("tiny", format.GenerateOptions{Seed: b.c.seed + 1, Objects: b.c.tinyObjects, RecordsPerObject: 1, UpdatePercent: -1, Prefix: "tiny"}); err != nil {
 		return err
 	}
 	if err := b.decodeFloors(); err != nil {
 		return err
 	}
 	if b.c.rows["throttle"] {
-		if b.throttle, err = b.generate("throttle", gdexport.Options{Seed: b.c.seed + 2, Objects: b.c.throttleObjects, FindingsPerObject: b.c.typicalFindings, Prefix: "throttle"}); err != nil {
+		if b.throttle, err = b.generate("throttle", format.GenerateOptions{Seed: b.c.seed + 2, Objects: b.c.throttleObjects, RecordsPerObject: b.c.typicalFindings, Prefix: "throttle"}); err != nil {
 			return err
 		}
 	}
 	if b.c.hugeFindings > 0 && b.c.rows["huge"] {
-		if b.huge, err = b.generate("huge", gdexport.Options{Seed: b.c.seed + 3, Objects: 1, FindingsPerObject: b.c.hugeFindings, Prefix: "huge"}); err != nil {
+		if b.huge, err = b.generate("huge", format.GenerateOptions{Seed: b.c.seed + 3, Objects: 1, RecordsPerObject: b.c.hugeFindings, Prefix: "huge"}); err != nil {
 			return err
 		}
 		if b.huge.Raw < 1<<30 {
@@ -134,8 +135,9 @@ func (b *bench) run(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) generate(name string, o gdexport.Options) (*corpus.Set, error) {
-	s, err := corpus.Generate(name, o)
+func (b *bench) generate(name string, o format.GenerateOptions) (*corpus.Set, error) {
+	// The GuardDuty findings exports are the format the targets are set on.
+	s, err := corpus.Generate(name, guardduty.Spec, o)
 	if err != nil {
 		return nil, err
 	}

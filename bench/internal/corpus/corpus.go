@@ -1,5 +1,5 @@
-// Package corpus renders seeded GuardDuty export corpora into memory for the
-// benchmarks, so every run measures byte-identical objects.
+// Package corpus renders seeded sample objects of a format into memory for
+// the benchmarks, so every run measures byte-identical objects.
 package corpus
 
 import (
@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/logtide/logtide/shared/gdexport"
+	"github.com/logtide/logtide/worker/format"
 )
 
 // Object is one rendered export object.
@@ -34,10 +34,11 @@ type Set struct {
 	GenTime  time.Duration
 }
 
-// Generate renders every object of the corpus fixed by o, in parallel.
-func Generate(name string, o gdexport.Options) (*Set, error) {
+// Generate renders every object of the format's corpus fixed by o, in
+// parallel.
+func Generate(name string, f format.Spec, o format.GenerateOptions) (*Set, error) {
 	start := time.Now()
-	c, err := gdexport.New(o)
+	c, err := f.Generate(o)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +58,7 @@ func Generate(name string, o gdexport.Options) (*Set, error) {
 			}
 			// A single-member gzip stream ends with the uncompressed size
 			// modulo 2^32: exact below 4 GiB, which every corpus here is.
-			s.Objects[i] = Object{Key: infos[i].Key, Gz: gz, Raw: int64(binary.LittleEndian.Uint32(gz[len(gz)-4:])), Lines: infos[i].Lines}
+			s.Objects[i] = Object{Key: infos[i].Key, Gz: gz, Raw: int64(binary.LittleEndian.Uint32(gz[len(gz)-4:])), Lines: infos[i].Records}
 			return nil
 		})
 	}
@@ -65,11 +66,7 @@ func Generate(name string, o gdexport.Options) (*Set, error) {
 		return nil, fmt.Errorf("corpus %s: %w", name, err)
 	}
 	s.total()
-	fpo := o.FindingsPerObject
-	if fpo == 0 {
-		fpo = 50
-	}
-	s.Findings = len(infos) * fpo
+	s.Findings = len(infos) * o.RecordsPerObject
 	s.GenTime = time.Since(start)
 	return s, nil
 }

@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
 	"github.com/logtide/logtide/testenv/services"
 	"github.com/logtide/logtide/testenv/syncbuf"
+	"github.com/logtide/logtide/worker/format/guardduty"
 )
 
 // newStack provisions a fresh bucket, queue and dead-letter queue on the
@@ -59,7 +59,7 @@ func runWorker(t *testing.T, ctx context.Context, args ...string) string {
 	return stderr.String()
 }
 
-func putObjects(t *testing.T, ctx context.Context, c *awslocal.Clients, bucket string, corpus *gdexport.Corpus, which []int) {
+func putObjects(t *testing.T, ctx context.Context, c *awslocal.Clients, bucket string, corpus *guardduty.Corpus, which []int) {
 	t.Helper()
 	for _, i := range which {
 		var buf bytes.Buffer
@@ -82,7 +82,7 @@ type doc struct {
 		Count int `json:"count"`
 	} `json:"service"`
 	Remote *struct {
-		Location []gdexport.LatLon `json:"location"`
+		Location []guardduty.LatLon `json:"location"`
 	} `json:"remote"`
 }
 
@@ -97,7 +97,7 @@ func TestEndToEnd(t *testing.T) {
 	prefix := name
 	es := search.New(esURL)
 
-	corpus, err := gdexport.New(gdexport.Options{Seed: 7, Objects: 12, FindingsPerObject: 25, ReexportPercent: 30, OutOfOrder: true, Prefix: "security exports/"})
+	corpus, err := guardduty.NewCorpus(guardduty.CorpusOptions{Seed: 7, Objects: 12, FindingsPerObject: 25, ReexportPercent: 30, OutOfOrder: true, Prefix: "security exports/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +139,10 @@ func checkQueueEmpty(t *testing.T, ctx context.Context, c *awslocal.Clients, url
 	}
 }
 
-func checkIndexed(t *testing.T, ctx context.Context, es *search.Client, prefix string, corpus *gdexport.Corpus) {
+func checkIndexed(t *testing.T, ctx context.Context, es *search.Client, prefix string, corpus *guardduty.Corpus) {
 	t.Helper()
 	want := corpus.Findings()
-	byARN := map[string]gdexport.Expected{}
+	byARN := map[string]guardduty.Finding{}
 	reexported := 0
 	for _, f := range want {
 		byARN[f.ARN] = f
@@ -158,8 +158,8 @@ func checkIndexed(t *testing.T, ctx context.Context, es *search.Client, prefix s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) != len(want) || corpus.Lines() <= len(want) {
-		t.Fatalf("%d documents for %d distinct findings in %d lines", len(hits), len(want), corpus.Lines())
+	if len(hits) != len(want) || corpus.Records() <= len(want) {
+		t.Fatalf("%d documents for %d distinct findings in %d lines", len(hits), len(want), corpus.Records())
 	}
 	geoChecked := 0
 	for _, h := range hits {
@@ -181,13 +181,13 @@ func checkIndexed(t *testing.T, ctx context.Context, es *search.Client, prefix s
 		if d.Service.Count != f.Count || h.Version != f.UpdatedAt.UnixMilli() {
 			t.Errorf("%s: count %d version %d, want count %d version %d (newest)", h.ID, d.Service.Count, h.Version, f.Count, f.UpdatedAt.UnixMilli())
 		}
-		var wantGeo []gdexport.LatLon
+		var wantGeo []guardduty.LatLon
 		for _, g := range f.Geo {
 			if g.Lat != 0 || g.Lon != 0 {
 				wantGeo = append(wantGeo, g)
 			}
 		}
-		var got []gdexport.LatLon
+		var got []guardduty.LatLon
 		if d.Remote != nil {
 			got = d.Remote.Location
 		}
@@ -216,8 +216,8 @@ func checkIndexed(t *testing.T, ctx context.Context, es *search.Client, prefix s
 	}
 }
 
-func sameGeo(a, b []gdexport.LatLon) bool {
-	seen := func(l []gdexport.LatLon) map[[2]float64]bool {
+func sameGeo(a, b []guardduty.LatLon) bool {
+	seen := func(l []guardduty.LatLon) map[[2]float64]bool {
 		m := map[[2]float64]bool{}
 		for _, p := range l {
 			m[[2]float64{math.Round(p.Lat * 1e4), math.Round(p.Lon * 1e4)}] = true

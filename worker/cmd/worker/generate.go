@@ -6,40 +6,47 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/logtide/logtide/shared/gdexport"
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/formats"
 	"github.com/logtide/logtide/worker/internal/config"
 )
 
 func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	var (
-		seed, objects, perObject, reexport, parallel int
-		outOfOrder                                   bool
-		accounts, regions                            []string
-		prefix, outDir, bucket, start                string
+		o                           format.GenerateOptions
+		seed, parallel              int
+		name, outDir, bucket, start string
 	)
-	f := config.NewFlags("generate", "Write seeded, deterministic GuardDuty findings exports (gzip JSON Lines under\n"+
-		"AWSLogs/<account>/GuardDuty/<region>/YYYY/MM/DD/<uuid>.jsonl.gz) to a folder or an S3 bucket.\n"+
+	f := config.NewFlags("generate", "LOGTIDE_GEN_", "Write seeded, deterministic sample objects of a log type, under the keys and in the encoding\n"+
+		"its service writes to S3, to a folder or an S3 bucket. Formats: "+strings.Join(formats.Names(), ", ")+".\n"+
 		"Uploading uses the SDK's standard AWS configuration, like `worker run`.")
-	f.Int(&seed, "seed", "LOGTIDE_GEN_SEED", 1, "seed; the same options give byte-identical objects")
-	f.Int(&objects, "objects", "LOGTIDE_GEN_OBJECTS", 10, "number of export objects")
-	f.Int(&perObject, "findings-per-object", "LOGTIDE_GEN_FINDINGS_PER_OBJECT", 50, "new findings per object (re-exports come on top)")
-	f.Int(&reexport, "reexport-percent", "LOGTIDE_GEN_REEXPORT_PERCENT", 20, "share of findings exported again later with a higher service.count (negative: none)")
-	f.Bool(&outOfOrder, "out-of-order", "LOGTIDE_GEN_OUT_OF_ORDER", false, "place some re-exports before the older copy")
-	f.Strings(&accounts, "accounts", "LOGTIDE_GEN_ACCOUNTS", []string{"123456789012"}, "account ids of the findings")
-	f.Strings(&regions, "regions", "LOGTIDE_GEN_REGIONS", []string{"us-east-1"}, "regions, assigned to objects round-robin")
-	f.String(&prefix, "prefix", "LOGTIDE_GEN_PREFIX", "", "key prefix before AWSLogs/")
-	f.String(&start, "start", "LOGTIDE_GEN_START", "2026-01-05T00:00:00Z", "export time of the first object (RFC 3339)")
-	f.String(&outDir, "out-dir", "LOGTIDE_GEN_OUT_DIR", "", "write objects under this folder")
-	f.String(&bucket, "bucket", "LOGTIDE_GEN_BUCKET", "", "upload objects to this S3 bucket")
-	f.Int(&parallel, "parallel", "LOGTIDE_GEN_PARALLEL", 4, "uploads at once")
+	o.Accounts, o.Regions = []string{"123456789012"}, []string{"us-east-1"}
+	f.StringVar(&name, "format", formats.All[0].Name, "log type to generate")
+	f.IntVar(&seed, "seed", 1, "seed; the same options give byte-identical objects")
+	f.IntVar(&o.Objects, "objects", 10, "number of objects")
+	f.IntVar(&o.RecordsPerObject, "records-per-object", 50, "new records per object (newer versions come on top)")
+	f.IntVar(&o.UpdatePercent, "update-percent", 20, "for records that change (GuardDuty findings): share written again later as a newer version (negative: none)")
+	f.BoolVar(&o.OutOfOrder, "out-of-order", false, "place some newer versions before the older copy")
+	f.Var(config.NewList(&o.Accounts), "accounts", "account ids of the records")
+	f.Var(config.NewList(&o.Regions), "regions", "regions, assigned to objects round-robin")
+	f.StringVar(&o.Prefix, "prefix", "", "key prefix before AWSLogs/")
+	f.StringVar(&start, "start", "2026-01-05T00:00:00Z", "time of the first object (RFC 3339)")
+	f.StringVar(&outDir, "out-dir", "", "write objects under this folder")
+	f.StringVar(&bucket, "bucket", "", "upload objects to this S3 bucket")
+	f.IntVar(&parallel, "parallel", 4, "uploads at once")
 	if err := parseFlags(f, args, stdout); err != nil {
 		return err
+	}
+	spec, ok := formats.Find(name)
+	if !ok {
+		return usageError{fmt.Errorf("--format %q: want one of %s", name, strings.Join(formats.Names(), ", "))}
 	}
 	if (outDir == "") == (bucket == "") {
 		return usageError{errors.New("give exactly one of --out-dir or --bucket")}
@@ -51,31 +58,27 @@ func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	if err != nil {
 		return usageError{fmt.Errorf("--start: %w", err)}
 	}
-	corpus, err := gdexport.New(gdexport.Options{
-		Seed: uint64(seed), Objects: objects, FindingsPerObject: perObject, ReexportPercent: reexport,
-		OutOfOrder: outOfOrder, Accounts: accounts, Regions: regions, Prefix: prefix, Start: st,
-	})
+	o.Seed, o.Start = uint64(seed), st
+	corpus, err := spec.Generate(o)
 	if err != nil {
 		return usageError{err}
 	}
 	where := outDir
 	if outDir != "" {
-		if err := corpus.WriteDir(outDir); err != nil {
-			return err
-		}
+		err = format.WriteDir(corpus, outDir)
 	} else {
 		where = "s3://" + bucket
-		if err := upload(ctx, corpus, bucket, parallel); err != nil {
-			return err
-		}
+		err = upload(ctx, corpus, bucket, parallel)
 	}
-	_, err = fmt.Fprintf(stdout, "wrote %d objects, %d lines, %d distinct findings to %s\n",
-		len(corpus.Objects()), corpus.Lines(), len(corpus.Findings()), where)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %d %s objects, %d records to %s\n", len(corpus.Objects()), spec.Name, corpus.Records(), where)
 	return err
 }
 
 // upload puts every object in order of the corpus, a few at a time.
-func upload(ctx context.Context, corpus *gdexport.Corpus, bucket string, parallel int) error {
+func upload(ctx context.Context, corpus format.Corpus, bucket string, parallel int) error {
 	cfg, err := awsConfig(ctx)
 	if err != nil {
 		return err
@@ -96,7 +99,7 @@ func upload(ctx context.Context, corpus *gdexport.Corpus, bucket string, paralle
 				Key:           aws.String(o.Key),
 				Body:          bytes.NewReader(buf.Bytes()),
 				ContentLength: aws.Int64(int64(buf.Len())),
-				ContentType:   aws.String("application/x-ndjson"),
+				ContentType:   aws.String(o.ContentType),
 			})
 			if err != nil {
 				return fmt.Errorf("upload s3://%s/%s: %w", bucket, o.Key, err)

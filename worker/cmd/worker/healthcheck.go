@@ -20,10 +20,10 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) err
 		target  string
 		timeout time.Duration
 	)
-	f := config.NewFlags("healthcheck", "GET the health endpoint of a worker running in this container (or host) and exit 0\n"+
+	f := config.NewFlags("healthcheck", "LOGTIDE_HEALTHCHECK_", "GET the health endpoint of a worker running in this container (or host) and exit 0\n"+
 		"if it answers 200, 1 otherwise. Meant as the container health check command.")
-	f.String(&target, "url", "LOGTIDE_HEALTHCHECK_URL", "http://127.0.0.1:9108/healthz", "health endpoint of the worker (see `worker run --metrics-addr`)")
-	f.Duration(&timeout, "timeout", "LOGTIDE_HEALTHCHECK_TIMEOUT", 2*time.Second, "time allowed for the whole request")
+	f.StringVar(&target, "url", "http://127.0.0.1:9108/healthz", "health endpoint of the worker (see `worker run --metrics-addr`)")
+	f.DurationVar(&timeout, "timeout", 2*time.Second, "time allowed for the whole request")
 	if err := parseFlags(f, args, stdout); err != nil {
 		return healthcheckExit(err)
 	}

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logtide/logtide/shared/gdexport"
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
 	"github.com/logtide/logtide/testenv/syncbuf"
+	"github.com/logtide/logtide/worker/format/guardduty"
 )
 
 // TestHeartbeat: an object that takes several visibility timeouts to index
@@ -35,7 +35,7 @@ func TestHeartbeat(t *testing.T) {
 
 	// One export object of tens of MB uncompressed, indexed in small bulk
 	// requests: it takes well over two visibility timeouts.
-	corpus, err := gdexport.New(gdexport.Options{Seed: 23, Objects: 1, FindingsPerObject: 20000})
+	corpus, err := guardduty.NewCorpus(guardduty.CorpusOptions{Seed: 23, Objects: 1, FindingsPerObject: 20000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestHeartbeat(t *testing.T) {
 	}
 	took := time.Duration(ns)
 	extensions := m.extensions.Load()
-	t.Logf("%s (%d findings) indexed in %s; visibility timeout %s; %d visibility extensions", key, corpus.Lines(), took.Round(time.Millisecond), visibility, extensions)
+	t.Logf("%s (%d findings) indexed in %s; visibility timeout %s; %d visibility extensions", key, corpus.Records(), took.Round(time.Millisecond), visibility, extensions)
 	if took <= 2*visibility {
 		t.Fatalf("object took %s, not more than twice the visibility timeout %s: make it larger", took, visibility)
 	}
@@ -216,7 +216,7 @@ func logLines(t *testing.T, logs string) []map[string]any {
 // checkCount proves the indices hold each distinct finding exactly once, in
 // the index of its createdAt (the _id is the ARN, so a count per index that
 // matches means no finding is missing or duplicated).
-func checkCount(t *testing.T, ctx context.Context, es *search.Client, prefix string, corpus *gdexport.Corpus) {
+func checkCount(t *testing.T, ctx context.Context, es *search.Client, prefix string, corpus *guardduty.Corpus) {
 	t.Helper()
 	if err := es.Refresh(ctx, prefix+"-*"); err != nil {
 		t.Fatal(err)

@@ -18,15 +18,17 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	sdkhttp "github.com/logtide/logtide/shared/awshttp"
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/formats"
 	"github.com/logtide/logtide/worker/internal/config"
 	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/metrics"
 	"github.com/logtide/logtide/worker/internal/pipeline"
 	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/route"
 	"github.com/logtide/logtide/worker/internal/searchhttp"
 	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
-	"github.com/logtide/logtide/worker/internal/transform"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,75 +37,68 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(f, args, stdout); err != nil {
 		return err
 	}
-	if err := c.Validate(); err != nil {
-		return usageError{err}
-	}
-	log := newLogger(stderr, c.LogLevel)
-	loc, err := time.LoadLocation(c.TimeZone)
-	if err != nil {
-		return usageError{fmt.Errorf("--index-time-zone: %w", err)}
-	}
-	gd, err := transform.NewGuardDuty(transform.GuardDutyOptions{IndexPrefix: c.IndexPrefix, Location: loc})
-	if err != nil {
-		return usageError{fmt.Errorf("--index-prefix: %w", err)}
-	}
-
 	awsCfg, err := awsConfig(ctx)
 	if err != nil {
 		return err
 	}
+	c.Search.AWS = awsCfg
+	if c.Search.Region == "" {
+		c.Search.Region = awsCfg.Region
+	}
+	if err := c.Validate(); err != nil {
+		return usageError{err}
+	}
+	log := newLogger(stderr, c.LogLevel)
+	fs, err := newFormats(c.Format)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := config.CheckDeadLetterIndex(c.Pipeline.DeadLetterIndex, fs); err != nil {
+		return usageError{err}
+	}
+	router, err := route.New(fs, c.Routes)
+	if err != nil {
+		return usageError{fmt.Errorf("--route: %w", err)}
+	}
+
 	// Every handler holds an S3 connection, and as many SQS calls can run at
 	// once (visibility extensions) besides the receive, delete and depth
 	// calls: keep that many idle connections per host, so bursts do not close
 	// and reopen connections (the SDK keeps 10).
 	awsCfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, c.Concurrency+4)
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, c.Pipeline.Concurrency+4)
 	})
 	m := metrics.New(version)
 	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.HTTPClient = sdkhttp.RequestBodyFix(o.HTTPClient) },
 		queue.CountRequests(func(op, outcome string) { m.SQSRequests.WithLabelValues(op, outcome).Inc() }))
 	s3Client := newS3(awsCfg)
-
 	wait := c.WaitTime
-	if c.ExitWhenIdle > 0 && c.ExitWhenIdle < wait {
-		wait = c.ExitWhenIdle // an idle exit must not wait on a long poll
+	if c.Pipeline.ExitWhenIdle > 0 && c.Pipeline.ExitWhenIdle < wait {
+		wait = c.Pipeline.ExitWhenIdle // an idle exit must not wait on a long poll
 	}
 	q := queue.New(sqsClient, c.QueueURL, wait)
-
-	esOpts := searchhttp.Options{
-		CAFile:             c.ESCAFile,
-		InsecureSkipVerify: c.ESInsecureSkipVerify,
-		Username:           c.ESUsername,
-		Password:           string(c.ESPassword),
-		PasswordFile:       c.ESPasswordFile,
-		SigV4:              c.ESSigV4,
-		SigV4Service:       c.ESSigV4Service,
-		Region:             c.ESRegion,
-		AWS:                awsCfg,
-	}
-	if esOpts.Region == "" {
-		esOpts.Region = awsCfg.Region
-	}
-	if esOpts.SigV4 && esOpts.Region == "" {
-		return usageError{fmt.Errorf("--es-sigv4 needs a region: set --es-region or AWS_REGION")}
-	}
-	httpClient, err := searchhttp.New(ctx, esOpts)
+	httpClient, err := searchhttp.New(ctx, c.Search)
 	if err != nil {
 		return fmt.Errorf("search cluster connection: %w", err)
 	}
-	logSearchConnection(log, c, esOpts)
-	snk, err := sink.New(sink.Options{URLs: c.ESURLs, HTTPClient: httpClient})
+	logSearchConnection(log, c)
+	c.Sink.HTTPClient = httpClient
+	snk, err := sink.New(c.Sink)
 	if err != nil {
 		return err
 	}
 	if c.InstallTemplate {
-		name, body := gd.IndexTemplate()
-		if err := installTemplate(ctx, log, snk, name, body); err != nil {
-			return err
+		templates := make([][2]string, 0, len(fs)+1)
+		for _, f := range fs {
+			name, body := f.IndexTemplate()
+			templates = append(templates, [2]string{name, body})
 		}
-		name, body = deadletter.IndexTemplate(c.DeadLetterIndex)
-		if err := installTemplate(ctx, log, snk, name, body); err != nil {
-			return err
+		name, body := deadletter.IndexTemplate(c.Pipeline.DeadLetterIndex)
+		templates = append(templates, [2]string{name, body})
+		for _, t := range templates {
+			if err := installTemplate(ctx, log, snk, t[0], t[1]); err != nil {
+				return err
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -112,16 +107,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.Info("worker stopped before receiving anything")
 		return nil
 	}
-
-	po := pipeline.DefaultOptions()
-	po.Concurrency, po.MinConcurrency = c.Concurrency, c.MinConcurrency
-	po.MaxLineBytes, po.ExitWhenIdle, po.ShutdownGrace = c.MaxLineBytes, c.ExitWhenIdle, c.ShutdownGrace
-	po.DeadLetterIndex, po.Logger, po.Metrics = c.DeadLetterIndex, log, m
-	po.Bulk.SlowRequest, po.Bulk.Concurrency, po.Bulk.FlushInterval = c.SlowBulk, c.BulkConcurrency, c.BulkFlush
-	po.Bulk.MaxDocs, po.Bulk.MaxBytes = c.BulkMaxDocs, c.BulkMaxBytes
-	p := pipeline.New(q, source.New(s3Client), snk, gd, po)
-	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.ESURLs),
-		"concurrency", c.Concurrency, "index_prefix", c.IndexPrefix, "dead_letter_index", c.DeadLetterIndex, "index_time_zone", c.TimeZone)
+	c.Pipeline.Logger, c.Pipeline.Metrics = log, m
+	p := pipeline.New(q, source.New(s3Client), snk, router, c.Pipeline)
+	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.Sink.URLs),
+		"concurrency", c.Pipeline.Concurrency, "formats", formats.Names(), "routes", fmt.Sprint(c.Routes),
+		"index_prefix", c.Format.IndexPrefix, "dead_letter_index", c.Pipeline.DeadLetterIndex, "index_time_zone", c.Format.Location.String())
 
 	// The metrics server lives exactly as long as the pipeline.
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
@@ -147,9 +137,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return runErr
 }
 
+// newFormats builds every format the worker knows with the run's options.
+func newFormats(o format.Options) ([]format.Format, error) {
+	out := make([]format.Format, 0, len(formats.All))
+	for _, s := range formats.All {
+		f, err := s.New(o)
+		if err != nil {
+			return nil, fmt.Errorf("format %s: %w", s.Name, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
 // logSearchConnection says how the worker authenticates to the cluster,
 // without any secret, and warns about settings that weaken the connection.
-func logSearchConnection(log *slog.Logger, c config.Run, o searchhttp.Options) {
+func logSearchConnection(log *slog.Logger, c config.Run) {
+	o := c.Search
 	attrs := []any{"auth", o.AuthMode(), "tls_verify", !o.InsecureSkipVerify}
 	switch o.AuthMode() {
 	case "basic":
@@ -170,7 +174,7 @@ func logSearchConnection(log *slog.Logger, c config.Run, o searchhttp.Options) {
 		log.Warn("TLS CERTIFICATE VERIFICATION OF THE SEARCH CLUSTER IS DISABLED (--es-insecure-skip-verify): anyone on the path can read and alter what is indexed; use --es-ca-file instead")
 	}
 	if o.AuthMode() == "basic" {
-		for _, u := range c.ESURLs {
+		for _, u := range c.Sink.URLs {
 			if strings.HasPrefix(strings.ToLower(u), "http://") {
 				log.Warn("basic-auth password sent over plain http", "es_url", redactURLs([]string{u})[0])
 			}

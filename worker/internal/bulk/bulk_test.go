@@ -156,7 +156,7 @@ func TestOwnersShareRequestsAndOnlyFailedItemsAreRetried(t *testing.T) {
 		t.Errorf("requests %v: want one of both owners' entries, then the throttled item alone twice", w.calls)
 	}
 	if p.paused != 1 || p.resumed != 1 || p.throttled < 2 || p.accepted < 1 {
-		t.Errorf("pressure %+v: want one pause while retrying, ended by one resume", *p)
+		t.Errorf("pressure: %d throttled, %d accepted, %d paused, %d resumed: want one pause while retrying, ended by one resume", p.throttled, p.accepted, p.paused, p.resumed)
 	}
 }
 

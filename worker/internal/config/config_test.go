@@ -5,28 +5,38 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/guardduty"
 )
 
 func TestPrecedence(t *testing.T) {
 	t.Setenv("LOGTIDE_CONCURRENCY", "3")
 	t.Setenv("LOGTIDE_ES_URL", "http://a:9200,http://b:9200")
 	t.Setenv("LOGTIDE_EXIT_WHEN_IDLE", "5s")
+	t.Setenv("LOGTIDE_INDEX_TIME_ZONE", "Asia/Tokyo")
+	t.Setenv("LOGTIDE_ROUTE", "exports/*=guardduty,other/*.gz=guardduty")
 	var c Run
 	f := RunFlags(&c)
-	if err := f.Parse([]string{"--queue-url", "http://q", "--concurrency", "7"}); err != nil {
+	if err := f.Parse([]string{"--queue-url", "http://q", "--concurrency", "7", "--bulk-max-docs", "50"}); err != nil {
 		t.Fatal(err)
 	}
-	if c.Concurrency != 7 {
-		t.Errorf("flag did not win over env: %d", c.Concurrency)
+	if c.Pipeline.Concurrency != 7 || c.Pipeline.Bulk.MaxDocs != 50 {
+		t.Errorf("flags did not win over env: %d %d", c.Pipeline.Concurrency, c.Pipeline.Bulk.MaxDocs)
 	}
-	if strings.Join(c.ESURLs, " ") != "http://a:9200 http://b:9200" {
-		t.Errorf("env list: %v", c.ESURLs)
+	if strings.Join(c.Sink.URLs, " ") != "http://a:9200 http://b:9200" {
+		t.Errorf("env list: %v", c.Sink.URLs)
 	}
-	if c.ExitWhenIdle != 5*time.Second || c.IndexPrefix != "guardduty" || !c.InstallTemplate {
-		t.Errorf("env or defaults lost: %+v", c)
+	if c.Pipeline.ExitWhenIdle != 5*time.Second || c.Format.Location.String() != "Asia/Tokyo" || fmt.Sprint(c.Routes) != "[exports/*=guardduty other/*.gz=guardduty]" {
+		t.Errorf("env lost: %v %v %v", c.Pipeline.ExitWhenIdle, c.Format.Location, c.Routes)
+	}
+	// The defaults are the packages' own.
+	if c.Format.IndexPrefix != "guardduty" || !c.InstallTemplate || c.Pipeline.Bulk.Concurrency != 4 || c.Pipeline.DeadLetterIndex != "logtide-deadletter" {
+		t.Errorf("defaults lost: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("valid config rejected: %v", err)
@@ -40,8 +50,8 @@ func TestListFlagReplacesEnv(t *testing.T) {
 	if err := f.Parse([]string{"--es-url", "http://flag1:9200", "--es-url", "http://flag2:9200"}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.ESURLs, " ") != "http://flag1:9200 http://flag2:9200" {
-		t.Errorf("got %v", c.ESURLs)
+	if strings.Join(c.Sink.URLs, " ") != "http://flag1:9200 http://flag2:9200" {
+		t.Errorf("got %v", c.Sink.URLs)
 	}
 }
 
@@ -51,27 +61,33 @@ func TestRepeatedListReplacesDefault(t *testing.T) {
 	if err := f.Parse([]string{"--es-url", "https://x:443", "--es-url", "https://y:443"}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.ESURLs, " ") != "https://x:443 https://y:443" {
-		t.Errorf("got %v", c.ESURLs)
+	if strings.Join(c.Sink.URLs, " ") != "https://x:443 https://y:443" {
+		t.Errorf("got %v", c.Sink.URLs)
 	}
 }
 
 func TestBadEnvIsAnError(t *testing.T) {
-	t.Setenv("LOGTIDE_CONCURRENCY", "many")
-	var c Run
-	err := RunFlags(&c).Parse(nil)
-	if err == nil || !strings.Contains(err.Error(), "LOGTIDE_CONCURRENCY") {
-		t.Errorf("got %v", err)
+	for env, v := range map[string]string{"LOGTIDE_CONCURRENCY": "many", "LOGTIDE_INDEX_TIME_ZONE": "Mars/Olympus", "LOGTIDE_ROUTE": "no-format"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, v)
+			var c Run
+			err := RunFlags(&c).Parse(nil)
+			if err == nil || !strings.Contains(err.Error(), env) {
+				t.Errorf("got %v", err)
+			}
+		})
 	}
 }
 
 func TestValidate(t *testing.T) {
 	var c Run
-	if err := RunFlags(&c).Parse([]string{"--es-url", "ftp://x", "--es-url", "https://user:secret@host", "--concurrency", "0", "--wait-time", "30s", "--log-level", "loud"}); err != nil {
+	if err := RunFlags(&c).Parse([]string{"--es-url", "ftp://x", "--es-url", "https://user:secret@host", "--concurrency", "0",
+		"--bulk-concurrency", "0", "--wait-time", "30s", "--log-level", "loud", "--index-prefix", "", "--dead-letter-index", "Dead"}); err != nil {
 		t.Fatal(err)
 	}
 	err := c.Validate()
-	for _, want := range []string{"--queue-url is required", `"ftp://x"`, "credentials in the URL", "--concurrency 0", "--wait-time 30s", "--log-level"} {
+	for _, want := range []string{"--queue-url is required", `"ftp://x"`, "credentials in the URL", "concurrency 0", "bulk-concurrency 0",
+		"--wait-time 30s", "--log-level", "--index-prefix: empty", `dead-letter-index "Dead": must be lower case`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
@@ -81,32 +97,28 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestValidateIndexNames(t *testing.T) {
+func TestCheckDeadLetterIndex(t *testing.T) {
 	for _, tc := range []struct {
-		args []string
-		want string // "" for valid
+		prefix, index string
+		ok            bool
 	}{
-		{nil, ""},
-		{[]string{"--index-prefix", "gd", "--dead-letter-index", "gd-deadletter"}, `--dead-letter-index "gd-deadletter": must lie outside the findings' gd-* indices`},
-		{[]string{"--index-prefix", "gd.v2", "--dead-letter-index", "gd.v2-deadletter"}, "outside the findings' gd.v2-* indices"},
-		{[]string{"--index-prefix", "gd.v2", "--dead-letter-index", "gd-deadletter"}, ""},
-		{[]string{"--index-prefix", ""}, `--index-prefix "": empty`},
-		{[]string{"--index-prefix", "GuardDuty"}, `--index-prefix "GuardDuty": must be lower case`},
-		{[]string{"--index-prefix", "_gd"}, `--index-prefix "_gd": must not start`},
-		{[]string{"--dead-letter-index", "dead letters"}, `--dead-letter-index "dead letters": must contain none of`},
-		{[]string{"--dead-letter-index", ""}, `--dead-letter-index "": empty`},
+		{"guardduty", "logtide-deadletter", true},
+		{"gd", "gd-deadletter", false},
+		{"gd.v2", "gd.v2-deadletter", false},
+		{"gd.v2", "gd-deadletter", true},
+		{"gd", "gd", false}, // the prefix itself: its template's pattern is gd-*, but the name is taken
+		{"gd", "gdx", true},
 	} {
-		var c Run
-		args := append([]string{"--queue-url", "https://sqs.eu-west-1.amazonaws.com/1/q"}, tc.args...)
-		if err := RunFlags(&c).Parse(args); err != nil {
+		f, err := guardduty.New(format.Options{IndexPrefix: tc.prefix})
+		if err != nil {
 			t.Fatal(err)
 		}
-		err := c.Validate()
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%q: %v", tc.args, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("%q: got %v, want %q", tc.args, err, tc.want)
+		err = CheckDeadLetterIndex(tc.index, []format.Format{f})
+		if (err == nil) != tc.ok {
+			t.Errorf("prefix %q, dead-letter index %q: %v", tc.prefix, tc.index, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "must lie outside the guardduty indices ("+tc.prefix+"-*)") {
+			t.Errorf("error %v does not name the pattern", err)
 		}
 	}
 }
@@ -120,20 +132,23 @@ func TestHelpListsEveryOptionWithEnv(t *testing.T) {
 	var b bytes.Buffer
 	f.PrintUsage(&b)
 	n := 0
-	f.fs.VisitAll(func(fl *flag.Flag) {
+	f.VisitAll(func(fl *flag.Flag) {
 		n++
 		line := ""
 		for _, l := range strings.Split(b.String(), "\n") {
-			if strings.Contains(l, "--"+fl.Name+" ") {
+			if strings.HasPrefix(l, "  --"+fl.Name+" ") {
 				line = l
 			}
 		}
-		if !strings.Contains(line, "$LOGTIDE_") || !strings.Contains(line, "(default ") {
+		if !strings.Contains(line, "$"+f.Env(fl.Name)+" ") || !strings.Contains(line, "(default ") {
 			t.Errorf("--%s: help line %q lacks its environment variable or default", fl.Name, line)
 		}
 	})
-	if n < 14 {
+	if n < 25 {
 		t.Errorf("only %d options", n)
+	}
+	if !regexp.MustCompile(`--index-time-zone +\$LOGTIDE_INDEX_TIME_ZONE .*\(default UTC\)`).MatchString(b.String()) {
+		t.Errorf("help:\n%s", b.String())
 	}
 }
 
@@ -145,11 +160,12 @@ func TestSearchConnectionOptions(t *testing.T) {
 	if err := RunFlags(&c).Parse([]string{"--queue-url", "http://q"}); err != nil {
 		t.Fatal(err)
 	}
-	if c.ESUsername != "logtide" || c.ESPassword != "hunter2-secret" || c.ESCAFile != "/etc/ca.pem" {
-		t.Errorf("environment not read: %q %q", c.ESUsername, c.ESCAFile)
+	s := c.Search
+	if s.Username != "logtide" || s.Password != "hunter2-secret" || s.CAFile != "/etc/ca.pem" {
+		t.Errorf("environment not read: %q %q", s.Username, s.CAFile)
 	}
-	if c.ESSigV4 || c.ESInsecureSkipVerify || c.ESSigV4Service != "es" || c.ESRegion != "" {
-		t.Errorf("defaults: sigv4=%v insecure=%v service=%q region=%q", c.ESSigV4, c.ESInsecureSkipVerify, c.ESSigV4Service, c.ESRegion)
+	if s.SigV4 || s.InsecureSkipVerify || s.SigV4Service != "es" || s.Region != "" {
+		t.Errorf("defaults: sigv4=%v insecure=%v service=%q region=%q", s.SigV4, s.InsecureSkipVerify, s.SigV4Service, s.Region)
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("valid config rejected: %v", err)
@@ -166,16 +182,16 @@ func TestSearchConnectionValidate(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"sigv4 and username", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, []string{"--es-sigv4", "--es-username", "u"}, "mutually exclusive"},
-		{"sigv4 and password file", nil, []string{"--es-sigv4", "--es-password-file", "/run/secrets/pw"}, "mutually exclusive"},
-		{"unknown service", nil, []string{"--es-sigv4", "--es-sigv4-service", "s3"}, `--es-sigv4-service "s3"`},
-		{"password env and file", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, []string{"--es-username", "u", "--es-password-file", "/f"}, "both set"},
-		{"password without user", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, nil, "without --es-username"},
-		{"user without password", nil, []string{"--es-username", "u"}, "--es-username needs"},
+		{"sigv4 and username", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, []string{"--es-sigv4", "--es-region", "eu-west-1", "--es-username", "u"}, "mutually exclusive"},
+		{"sigv4 and password file", nil, []string{"--es-sigv4", "--es-region", "eu-west-1", "--es-password-file", "/run/secrets/pw"}, "mutually exclusive"},
+		{"sigv4 without region", nil, []string{"--es-sigv4"}, "needs a region"},
+		{"unknown service", nil, []string{"--es-sigv4", "--es-region", "eu-west-1", "--es-sigv4-service", "s3"}, `service "s3"`},
+		{"password env and file", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, []string{"--es-username", "u", "--es-password-file", "/f"}, "both a password and a password file"},
+		{"password without user", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, nil, "without a username"},
+		{"user without password", nil, []string{"--es-username", "u"}, "without a password"},
 		{"ca and skip verify", nil, []string{"--es-ca-file", "/ca.pem", "--es-insecure-skip-verify"}, "contradict"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv("LOGTIDE_ES_PASSWORD", "") // the caller's environment must not leak in
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}

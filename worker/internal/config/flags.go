@@ -1,124 +1,101 @@
-// Package config declares the worker's options: every flag has an environment
-// variable equivalent and a default, and both show in --help. It holds no
-// behaviour beyond parsing and validation.
+// Package config reads the worker's options: flags of the standard flag
+// package, each of which an environment variable can also set, filled
+// straight into the options of the packages that use them.
+//
+// The standard flag package with a short environment overlay, rather than a
+// configuration library: the overlay is the only thing missing, and it is
+// the function Parse below.
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// Flags is a flag set whose every option can also come from the environment.
-// A flag on the command line wins over the environment, which wins over the
-// default.
+// Flags is a subcommand's flag set. Every flag can also be set by the
+// environment variable named after it (EnvPrefix + the flag's name in upper
+// case, '-' as '_'); the command line wins over the environment, which wins
+// over the default.
 type Flags struct {
-	fs      *flag.FlagSet
-	name    string
-	summary string
-	envErrs []error
-	rows    [][3]string // flag, env, usage+default
+	*flag.FlagSet
+	envPrefix string
+	summary   string
 }
 
-// NewFlags starts a flag set for a subcommand.
-func NewFlags(name, summary string) *Flags {
-	f := &Flags{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name, summary: summary}
+// NewFlags starts the flag set of a subcommand.
+func NewFlags(name, envPrefix, summary string) *Flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// Errors and help are reported by the caller, once.
-	f.fs.SetOutput(io.Discard)
-	f.fs.Usage = func() {}
-	return f
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &Flags{FlagSet: fs, envPrefix: envPrefix, summary: summary}
 }
 
-// PrintUsage writes the subcommand's help.
-func (f *Flags) PrintUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: worker %s [options]\n\n%s\n\nOptions (each also read from its environment variable):\n", f.name, f.summary)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	for _, r := range f.rows {
-		fmt.Fprintf(tw, "  --%s\t%s\t%s\n", r[0], r[1], r[2])
+// Env is the environment variable of the flag named name.
+func (f *Flags) Env(name string) string {
+	return f.envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Parse reads the command line, then the environment variables of the
+// flags the command line did not set. It returns flag.ErrHelp when help was
+// asked for.
+func (f *Flags) Parse(args []string) error {
+	if err := f.FlagSet.Parse(args); err != nil {
+		return err
 	}
+	if f.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", f.Arg(0))
+	}
+	onCommandLine := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { onCommandLine[fl.Name] = true })
+	var errs []error
+	f.VisitAll(func(fl *flag.Flag) {
+		env := f.Env(fl.Name)
+		v, ok := os.LookupEnv(env)
+		if !ok || onCommandLine[fl.Name] {
+			return
+		}
+		if err := fl.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v", env, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// PrintUsage writes the subcommand's help: every flag with its environment
+// variable and default.
+func (f *Flags) PrintUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: worker %s [options]\n\n%s\n\nOptions (each also read from its environment variable):\n", f.Name(), f.summary)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	f.VisitAll(func(fl *flag.Flag) {
+		def := fl.DefValue
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(tw, "  --%s\t$%s\t%s (default %s)\n", fl.Name, f.Env(fl.Name), fl.Usage, def)
+	})
 	_ = tw.Flush()
 }
 
-func (f *Flags) add(name, env, usage, def string, v flag.Value) {
-	if s, ok := os.LookupEnv(env); ok {
-		if err := v.Set(s); err != nil {
-			f.envErrs = append(f.envErrs, fmt.Errorf("%s=%q: %v", env, s, err))
-		}
-	}
-	if def == "" {
-		def = `""`
-	}
-	f.rows = append(f.rows, [3]string{name, "$" + env, usage + " (default " + def + ")"})
-	f.fs.Var(v, name, usage+" [$"+env+"]")
-}
-
-// String registers a string option.
-func (f *Flags) String(p *string, name, env, def, usage string) {
-	*p = def
-	f.add(name, env, usage, def, (*stringValue)(p))
-}
-
-// Strings registers a list option: comma-separated, and repeatable on the
-// command line.
-func (f *Flags) Strings(p *[]string, name, env string, def []string, usage string) {
-	*p = def
-	l := &listValue{p: p}
-	f.add(name, env, usage, strings.Join(def, ","), l)
-	// A value from the environment is a default too: the first value on
-	// the command line replaces it.
-	l.set = false
-}
-
-// Int registers an integer option.
-func (f *Flags) Int(p *int, name, env string, def int, usage string) {
-	*p = def
-	f.add(name, env, usage, strconv.Itoa(def), (*intValue)(p))
-}
-
-// Bool registers a boolean option.
-func (f *Flags) Bool(p *bool, name, env string, def bool, usage string) {
-	*p = def
-	f.add(name, env, usage, strconv.FormatBool(def), (*boolValue)(p))
-}
-
-// Duration registers a duration option ("20s", "5m").
-func (f *Flags) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
-	*p = def
-	f.add(name, env, usage, def.String(), (*durationValue)(p))
-}
-
-// Parse reads the command line after the environment. It returns
-// flag.ErrHelp when help was asked for.
-func (f *Flags) Parse(args []string) error {
-	if len(f.envErrs) > 0 {
-		return f.envErrs[0]
-	}
-	if err := f.fs.Parse(args); err != nil {
-		return err
-	}
-	if f.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
-	}
-	return nil
-}
-
-type stringValue string
-
-func (s *stringValue) Set(v string) error { *s = stringValue(v); return nil }
-func (s *stringValue) String() string     { return string(*s) }
-
-type listValue struct {
+// List is a flag whose value is a list: comma-separated, and repeatable on
+// the command line. The first value given replaces the default.
+type List struct {
 	p   *[]string
 	set bool
 }
 
-func (l *listValue) Set(v string) error {
-	if !l.set { // the first value replaces the default; later ones append
+// NewList binds a list flag to p, whose current value is the default.
+func NewList(p *[]string) *List { return &List{p: p} }
+
+// Set adds the comma-separated values of v.
+func (l *List) Set(v string) error {
+	if !l.set {
 		*l.p = nil
 		l.set = true
 	}
@@ -130,37 +107,33 @@ func (l *listValue) Set(v string) error {
 	return nil
 }
 
-func (l *listValue) String() string {
-	if l.p == nil {
+func (l *List) String() string {
+	if l == nil || l.p == nil {
 		return ""
 	}
 	return strings.Join(*l.p, ",")
 }
 
-type intValue int
+// Location is a flag naming an IANA time zone.
+type Location struct{ p **time.Location }
 
-func (i *intValue) Set(v string) error {
-	n, err := strconv.Atoi(v)
-	*i = intValue(n)
-	return err
+// NewLocation binds a time zone flag to p, whose current value is the
+// default.
+func NewLocation(p **time.Location) Location { return Location{p: p} }
+
+// Set loads the zone named v.
+func (l Location) Set(v string) error {
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		return err
+	}
+	*l.p = loc
+	return nil
 }
-func (i *intValue) String() string { return strconv.Itoa(int(*i)) }
 
-type boolValue bool
-
-func (b *boolValue) Set(v string) error {
-	x, err := strconv.ParseBool(v)
-	*b = boolValue(x)
-	return err
+func (l Location) String() string {
+	if l.p == nil || *l.p == nil {
+		return ""
+	}
+	return (*l.p).String()
 }
-func (b *boolValue) String() string   { return strconv.FormatBool(bool(*b)) }
-func (b *boolValue) IsBoolFlag() bool { return true }
-
-type durationValue time.Duration
-
-func (d *durationValue) Set(v string) error {
-	x, err := time.ParseDuration(v)
-	*d = durationValue(x)
-	return err
-}
-func (d *durationValue) String() string { return time.Duration(*d).String() }

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logtide/logtide/shared/gdexport"
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/guardduty"
 	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/route"
 	"github.com/logtide/logtide/worker/internal/sink"
-	"github.com/logtide/logtide/worker/internal/transform"
 )
 
 // discardSink answers every item with success and keeps nothing.
@@ -34,7 +35,7 @@ func (discardSink) Bulk(_ context.Context, items []sink.Item) ([]sink.Result, er
 // measures those). One op is one message.
 func BenchmarkTinyMessages(b *testing.B) {
 	const objects = 512
-	c, err := gdexport.New(gdexport.Options{Seed: 11, Objects: objects, FindingsPerObject: 1, ReexportPercent: -1})
+	c, err := guardduty.NewCorpus(guardduty.CorpusOptions{Seed: 11, Objects: objects, FindingsPerObject: 1, ReexportPercent: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func BenchmarkTinyMessages(b *testing.B) {
 		src[key] = gz.Bytes()
 		bodies[i] = note(key)
 	}
-	tr, err := transform.NewGuardDuty(transform.GuardDutyOptions{})
+	gd, err := guardduty.New(format.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,7 +63,11 @@ func BenchmarkTinyMessages(b *testing.B) {
 	o.Concurrency, o.ExitWhenIdle = 64, 50*time.Millisecond // as make bench runs the tiny objects
 	// What worker run logs, formatted as it does, but not kept.
 	o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	p := New(q, src, discardSink{}, tr, o)
+	r, err := route.New([]format.Format{gd}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := New(q, src, discardSink{}, r, o)
 	b.ReportAllocs()
 	cpu0 := processCPU(b)
 	b.ResetTimer()

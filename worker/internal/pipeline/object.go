@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/internal/bulk"
 	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/decode"
@@ -31,11 +32,23 @@ type objectRef struct {
 func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) error {
 	start := time.Now()
 	log = log.With("bucket", o.Bucket, "key", o.Key)
+	f, claim := p.router.Route(o.Key)
+	switch claim {
+	case format.NotMine:
+		p.metrics.Objects.WithLabelValues("failed").Inc()
+		err := permanent("unrouted", fmt.Errorf("s3://%s/%s: no format reads this key; add a --route rule naming its format", o.Bucket, o.Key))
+		log.Error("object failed", "err", err)
+		return err
+	case format.Skip:
+		p.metrics.Objects.WithLabelValues("skipped").Inc()
+		log.Info("object skipped", "format", f.Name())
+		return nil
+	}
 	p.metrics.ObjectsInFlight.Inc()
 	defer p.metrics.ObjectsInFlight.Dec()
 	t := p.newTracker(o)
 	var bytes int64
-	err := p.stream(ctx, t, &bytes)
+	err := p.stream(ctx, t, f, &bytes)
 	p.bulk.Ended()
 	t.end(err)
 	<-t.done // every submitted document has its outcome
@@ -60,13 +73,13 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	if !o.EventTime.IsZero() {
 		p.metrics.Lag.Observe(time.Since(o.EventTime).Seconds())
 	}
-	log.Info("object done", append(attrs, "bytes", bytes, "duration", time.Since(start).Round(time.Millisecond))...)
+	log.Info("object done", append(attrs, "format", f.Name(), "bytes", bytes, "duration", time.Since(start).Round(time.Millisecond))...)
 	return nil
 }
 
 // stream reads the object and submits a document (or a dead-letter document)
 // for every record. An error means the stream broke off.
-func (p *Pipeline) stream(ctx context.Context, t *tracker, bytes *int64) error {
+func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, bytes *int64) error {
 	o := t.ref
 	body, err := p.source.Open(ctx, o.Bucket, o.Key, o.VersionID)
 	if err != nil {
@@ -78,8 +91,9 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, bytes *int64) error {
 		return classifyRead(ctx, 0, err)
 	}
 	defer in.Close()
-	sc := decode.NewScanner(in, p.opts.MaxLineBytes)
+	sc := p.frame(in, f.Framing())
 	defer sc.Close()
+	dec := f.Decoder(format.Object{Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID})
 	for {
 		rec, line, err := sc.Next()
 		if errors.Is(err, io.EOF) {
@@ -93,11 +107,11 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, bytes *int64) error {
 		case err != nil:
 			return classifyRead(ctx, line, err)
 		default:
-			doc, err := p.transform.Transform(rec)
+			doc, err := dec.Decode(rec)
 			if err != nil {
 				e = t.deadLetter(deadletter.Record{Line: line, Stage: deadletter.StageTransform, Reason: err.Error(), Raw: rec})
 			} else {
-				// rec is reused by the scanner; the transform's body is a copy.
+				// rec is reused by the scanner; the document's body is a copy.
 				e = bulk.Entry{Item: sink.Item{Index: doc.Index, ID: doc.ID, Version: doc.Version, Body: doc.Body}, Line: line, Owner: t}
 			}
 		}
@@ -106,6 +120,22 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, bytes *int64) error {
 			return err
 		}
 	}
+}
+
+// records cuts an object's content into records.
+type records interface {
+	// Next returns the next record and its line; see decode.Scanner.
+	Next() ([]byte, int, error)
+	Close()
+}
+
+// frame reads the records of an object in the format's framing.
+func (p *Pipeline) frame(in io.Reader, f format.Framing) records {
+	switch f {
+	case format.Lines:
+		return decode.NewScanner(in, p.opts.MaxLineBytes)
+	}
+	panic(fmt.Sprintf("pipeline: unknown framing %d", f))
 }
 
 // classifyOpen sorts failures to open an object: a missing object or a

@@ -21,12 +21,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/internal/bulk"
 	"github.com/logtide/logtide/worker/internal/indexname"
 	"github.com/logtide/logtide/worker/internal/limit"
 	"github.com/logtide/logtide/worker/internal/metrics"
 	"github.com/logtide/logtide/worker/internal/queue"
-	"github.com/logtide/logtide/worker/internal/transform"
 )
 
 // Queue is the part of the SQS client the pipeline uses.
@@ -42,9 +42,9 @@ type Source interface {
 	Open(ctx context.Context, bucket, key, versionID string) (io.ReadCloser, error)
 }
 
-// Transform turns one record into a document.
-type Transform interface {
-	Transform(line []byte) (transform.Document, error)
+// Router chooses the format of each object from its key.
+type Router interface {
+	Route(key string) (format.Format, format.Claim)
 }
 
 // Options tunes the pipeline. Start from DefaultOptions.
@@ -120,12 +120,12 @@ func (o *Options) Validate() error {
 
 // Pipeline is the worker's processing loop.
 type Pipeline struct {
-	queue     Queue
-	source    Source
-	transform Transform
-	opts      Options
-	log       *slog.Logger
-	metrics   *metrics.Metrics
+	queue   Queue
+	source  Source
+	router  Router
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics.Metrics
 	// intake bounds and adapts the messages in work.
 	intake *limit.Adaptive
 	// deletes batches the deletes of finished messages.
@@ -140,7 +140,7 @@ type Pipeline struct {
 
 // New assembles a pipeline writing through w. The options must be valid
 // (see Options.Validate).
-func New(q Queue, src Source, w bulk.Writer, tr Transform, o Options) *Pipeline {
+func New(q Queue, src Source, w bulk.Writer, r Router, o Options) *Pipeline {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -148,7 +148,7 @@ func New(q Queue, src Source, w bulk.Writer, tr Transform, o Options) *Pipeline 
 		o.Metrics = metrics.New("")
 	}
 	m := o.Metrics
-	p := &Pipeline{queue: q, source: src, transform: tr, opts: o, log: o.Logger, metrics: m, deletes: newDeleter(q)}
+	p := &Pipeline{queue: q, source: src, router: r, opts: o, log: o.Logger, metrics: m, deletes: newDeleter(q)}
 	p.intake = limit.New(o.MinConcurrency, o.Concurrency, func(n int) { m.IntakeLimit.Set(float64(n)) })
 	bo := o.Bulk
 	bo.Pressure, bo.Logger, bo.Metrics = p.intake, o.Logger, m

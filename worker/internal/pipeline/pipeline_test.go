@@ -16,11 +16,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/guardduty"
 	"github.com/logtide/logtide/worker/internal/bulk"
 	"github.com/logtide/logtide/worker/internal/queue"
+	"github.com/logtide/logtide/worker/internal/route"
 	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
-	"github.com/logtide/logtide/worker/internal/transform"
 )
 
 // fakeQueue hands out its messages once and records every settlement.
@@ -152,7 +154,7 @@ func note(keys ...string) []byte {
 // idle exit; set changes options beyond that.
 func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, w bulk.Writer, set func(*Options)) *Pipeline {
 	t.Helper()
-	tr, err := transform.NewGuardDuty(transform.GuardDutyOptions{})
+	gd, err := guardduty.New(format.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +168,12 @@ func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, w bulk.Writer, 
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	return New(q, src, w, tr, o)
+	// The tests' keys are short names, not AWSLogs layouts.
+	r, err := route.New([]format.Format{gd}, []route.Rule{{Pattern: "*", Format: guardduty.Name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(q, src, w, r, o)
 }
 
 func runUntilIdle(t *testing.T, p *Pipeline) {
@@ -536,5 +543,50 @@ func TestHeartbeatStopsBeforeFirstBeat(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := q.calls.Load(); n != 0 {
 		t.Errorf("%d extensions after an early stop, want none", n)
+	}
+}
+
+// prefixRouter reads every key as its format, except keys under skip/ (an
+// object of the format without records) and under unknown/ (no format).
+type prefixRouter struct{ f format.Format }
+
+func (r prefixRouter) Route(key string) (format.Format, format.Claim) {
+	switch {
+	case strings.HasPrefix(key, "skip/"):
+		return r.f, format.Skip
+	case strings.HasPrefix(key, "unknown/"):
+		return nil, format.NotMine
+	}
+	return r.f, format.Read
+}
+
+func TestRouting(t *testing.T) {
+	src := fakeSource{"k": gzLines(finding("1", 1))}
+	q := &fakeQueue{pending: []queue.Message{
+		{ID: "skipped", Body: note("skip/digest.json.gz")},
+		{ID: "unrouted", Body: note("k", "unknown/x.log")},
+	}}
+	snk := &fakeSink{}
+	p := newTestPipeline(t, q, src, snk, nil)
+	gd, err := guardduty.New(format.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.router = prefixRouter{gd}
+	runUntilIdle(t, p)
+	if fmt.Sprint(q.deleted) != "[skipped]" || len(q.visibility) != 0 {
+		t.Errorf("deleted %v, visibility %v: a skipped object is done; an object no format reads keeps its message for the redrive", q.deleted, q.visibility)
+	}
+	m := p.metrics
+	for name, got := range map[string]float64{
+		"objects skipped 1": testutil.ToFloat64(m.Objects.WithLabelValues("skipped")) - 1,
+		"objects failed 1":  testutil.ToFloat64(m.Objects.WithLabelValues("failed")) - 1,
+		"objects done 1":    testutil.ToFloat64(m.Objects.WithLabelValues("done")) - 1,
+		"left unrouted 1":   testutil.ToFloat64(m.MessagesLeft.WithLabelValues("unrouted")) - 1,
+		"records indexed 1": testutil.ToFloat64(m.Records.WithLabelValues("indexed")) - 1,
+	} {
+		if got != 0 {
+			t.Errorf("metric %s: off by %v", name, got)
+		}
 	}
 }

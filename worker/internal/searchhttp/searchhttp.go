@@ -57,7 +57,7 @@ type Options struct {
 	// line breaks is the password, for mounted secrets) enable HTTP basic
 	// authentication. The file is read once, in New.
 	Username     string
-	Password     string
+	Password     Secret
 	PasswordFile string
 
 	// SigV4 signs every request with AWS Signature Version 4 for service
@@ -77,6 +77,12 @@ type Options struct {
 	MaxIdleConnsPerHost   int
 }
 
+// Secret is a string that prints as [redacted], so that printing or logging
+// the options never shows the password.
+type Secret string
+
+func (Secret) String() string { return "[redacted]" }
+
 // AuthMode names the authentication the options select: "none", "basic" or
 // "sigv4". It never includes a secret, so it is safe to log.
 func (o Options) AuthMode() string {
@@ -92,7 +98,7 @@ func (o Options) AuthMode() string {
 // New checks the options and builds the client. With SigV4 it also resolves
 // the credentials once, so a task without usable credentials fails at start.
 func New(ctx context.Context, o Options) (*http.Client, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	tr, err := o.transport()
@@ -102,7 +108,7 @@ func New(ctx context.Context, o Options) (*http.Client, error) {
 	var rt http.RoundTripper = tr
 	switch o.AuthMode() {
 	case "basic":
-		pw := o.Password
+		pw := string(o.Password)
 		if o.PasswordFile != "" {
 			b, err := os.ReadFile(o.PasswordFile)
 			if err != nil {
@@ -126,7 +132,8 @@ func New(ctx context.Context, o Options) (*http.Client, error) {
 	return &http.Client{Transport: rt}, nil
 }
 
-func (o Options) validate() error {
+// Validate checks the options together.
+func (o Options) Validate() error {
 	var errs []error
 	basic := o.hasBasic()
 	if o.SigV4 && basic {
@@ -140,9 +147,6 @@ func (o Options) validate() error {
 		}
 		if o.Region == "" {
 			errs = append(errs, errors.New("SigV4 signing needs a region"))
-		}
-		if o.AWS.Credentials == nil {
-			errs = append(errs, errors.New("SigV4 signing needs AWS credentials"))
 		}
 	}
 	if !o.SigV4 && basic {
@@ -237,6 +241,9 @@ func (b *basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (o Options) signer(ctx context.Context, next http.RoundTripper) (*sigV4, error) {
 	creds := o.AWS.Credentials
+	if creds == nil {
+		return nil, errors.New("SigV4 signing needs AWS credentials")
+	}
 	if _, ok := creds.(*aws.CredentialsCache); !ok {
 		creds = aws.NewCredentialsCache(creds)
 	}

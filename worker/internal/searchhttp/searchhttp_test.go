@@ -221,7 +221,7 @@ func TestValidation(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("got %v, want %q", err, c.want)
 			}
-			if err != nil && c.o.Password != "" && strings.Contains(err.Error(), c.o.Password) {
+			if err != nil && c.o.Password != "" && strings.Contains(err.Error(), string(c.o.Password)) {
 				t.Errorf("the error repeats the password: %v", err)
 			}
 		})

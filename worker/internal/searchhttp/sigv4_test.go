@@ -177,7 +177,7 @@ func staticCreds(token string) aws.CredentialsProvider {
 func newTestSigner(t *testing.T, service, token string, next http.RoundTripper) *sigV4 {
 	t.Helper()
 	o := Options{SigV4: true, SigV4Service: service, Region: "eu-west-1", AWS: aws.Config{Credentials: staticCreds(token)}, Clock: func() time.Time { return testTime }}
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	s, err := o.signer(context.Background(), next)

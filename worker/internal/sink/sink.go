@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -29,11 +30,40 @@ type Sink struct {
 	client *elastic.Client
 }
 
+// Validate checks the endpoints.
+func (o Options) Validate() error {
+	var errs []error
+	if len(o.URLs) == 0 {
+		errs = append(errs, errors.New("es-url: at least one endpoint is required"))
+	}
+	for _, u := range o.URLs {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("es-url %q: want http(s)://host[:port]", redact(u)))
+		}
+		if err == nil && p.User != nil {
+			errs = append(errs, errors.New("es-url: credentials in the URL are not accepted"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// redact drops anything between the scheme and the host: it may hold a
+// password.
+func redact(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.LastIndex(u, "@"); j > i {
+			return u[:i+3] + u[j+1:]
+		}
+	}
+	return u
+}
+
 // New connects lazily: no request is made until the first call, so a worker can
 // start while the cluster is down and recover once it answers.
 func New(o Options) (*Sink, error) {
-	if len(o.URLs) == 0 {
-		return nil, errors.New("no search endpoint configured")
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	opts := []elastic.ClientOptionFunc{
 		elastic.SetURL(o.URLs...),

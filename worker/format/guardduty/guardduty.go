@@ -1,7 +1,10 @@
-// Package transform turns one exported record into the document to index: its
-// index name, a deterministic id, a version that orders updates, and the body,
-// which is the record as exported with a few fields added. It does no I/O.
-package transform
+// Package guardduty reads Amazon GuardDuty findings exports: gzip-compressed
+// JSON Lines, one finding per line, that GuardDuty writes to S3 under
+// [prefix/]AWSLogs/<account>/GuardDuty/<region>/YYYY/MM/DD/<uuid>.jsonl.gz.
+// A finding is indexed as exported with a few fields added, under its ARN,
+// at the version of its updatedAt. The package also generates realistic
+// sample exports (generate*.go) for the demo, the tests and the benchmarks.
+package guardduty
 
 import (
 	"bytes"
@@ -13,46 +16,38 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
-// Document is one record ready for a bulk index action.
-type Document struct {
-	Index string
-	ID    string
-	// Version orders copies of the same record: later exports carry a larger
-	// version. For GuardDuty it is updatedAt in epoch milliseconds.
-	Version int64
-	Body    []byte
+// Name is the format's name.
+const Name = "guardduty"
+
+// Spec registers the format with the worker.
+var Spec = format.Spec{
+	Name:    Name,
+	Summary: "Amazon GuardDuty findings exports (AWSLogs/<account>/GuardDuty/...)",
+	New:     func(o format.Options) (format.Format, error) { return New(o) },
+	Generate: func(o format.GenerateOptions) (format.Corpus, error) {
+		return NewCorpus(CorpusOptions{
+			Seed: o.Seed, Objects: o.Objects, FindingsPerObject: o.RecordsPerObject,
+			ReexportPercent: o.UpdatePercent, OutOfOrder: o.OutOfOrder,
+			Accounts: o.Accounts, Regions: o.Regions, Prefix: o.Prefix, Start: o.Start,
+		})
+	},
 }
 
-// RecordError reports a record that can never be indexed as it is; it is
-// permanent for that record.
-type RecordError struct{ Reason string }
-
-func (e *RecordError) Error() string { return e.Reason }
-
-func recordErr(format string, a ...any) error { return &RecordError{Reason: fmt.Sprintf(format, a...)} }
-
-// GuardDutyOptions configures the GuardDuty transform.
-type GuardDutyOptions struct {
-	// IndexPrefix is the part of the index name before the date ("guardduty").
-	IndexPrefix string
-	// Location is the time zone in which a finding's createdAt picks its daily
-	// index. Nil means UTC.
-	Location *time.Location
-}
-
-// GuardDuty transforms findings from a GuardDuty findings export.
+// GuardDuty is the format of GuardDuty findings exports.
 type GuardDuty struct {
 	prefix string
 	loc    *time.Location
 }
 
-// NewGuardDuty returns a transform for GuardDuty findings.
-func NewGuardDuty(o GuardDutyOptions) (*GuardDuty, error) {
+// New returns the format for a run. The index prefix defaults to
+// "guardduty".
+func New(o format.Options) (*GuardDuty, error) {
 	if o.IndexPrefix == "" {
-		o.IndexPrefix = "guardduty"
+		o.IndexPrefix = Name
 	}
 	if err := indexname.Check(o.IndexPrefix); err != nil {
 		return nil, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
@@ -63,13 +58,30 @@ func NewGuardDuty(o GuardDutyOptions) (*GuardDuty, error) {
 	return &GuardDuty{prefix: o.IndexPrefix, loc: o.Location}, nil
 }
 
-// IndexPattern matches every index this transform writes to.
+// Name is "guardduty".
+func (g *GuardDuty) Name() string { return Name }
+
+// Claim takes the objects GuardDuty writes under AWSLogs/<account>/GuardDuty/.
+func (g *GuardDuty) Claim(k format.Key) format.Claim {
+	if k.Service == "GuardDuty" {
+		return format.Read
+	}
+	return format.NotMine
+}
+
+// Framing is one finding per line.
+func (g *GuardDuty) Framing() format.Framing { return format.Lines }
+
+// Decoder needs no state per object: it is the format itself.
+func (g *GuardDuty) Decoder(format.Object) format.Decoder { return g }
+
+// IndexPattern matches every index the format writes to.
 func (g *GuardDuty) IndexPattern() string { return g.prefix + "-*" }
 
 // maxID is the longest _id Elasticsearch and OpenSearch accept, in bytes.
 const maxID = 512
 
-// Transform turns one finding (one JSON line of an export object) into a
+// Decode turns one finding (one JSON line of an export object) into a
 // document:
 //   - _id is the finding's ARN, which is globally unique and stable across
 //     re-exports, so an updated finding replaces its earlier copy;
@@ -80,35 +92,35 @@ const maxID = 512
 //     the finding's action, whatever its type (PORT_PROBE has several).
 //
 // The record is otherwise indexed exactly as exported.
-func (g *GuardDuty) Transform(line []byte) (Document, error) {
+func (g *GuardDuty) Decode(line []byte) (format.Document, error) {
 	line = bytes.TrimSpace(line)
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
-		return Document{}, recordErr("not a JSON object")
+		return format.Document{}, format.Errorf("not a JSON object")
 	}
 	f, err := scanRecord(line)
 	if err != nil {
-		return Document{}, recordErr("invalid JSON: %v", err)
+		return format.Document{}, format.Errorf("invalid JSON: %v", err)
 	}
 	arn, err := stringField(f.arn)
 	if err != nil {
-		return Document{}, recordErr("arn: %v", err)
+		return format.Document{}, format.Errorf("arn: %v", err)
 	}
 	if arn == "" {
-		return Document{}, recordErr("no arn")
+		return format.Document{}, format.Errorf("no arn")
 	}
 	if len(f.service) > 0 && f.service[0] != '{' && string(f.service) != "null" {
-		return Document{}, recordErr("service is not an object")
+		return format.Document{}, format.Errorf("service is not an object")
 	}
 	if len(arn) > maxID {
-		return Document{}, recordErr("arn longer than %d bytes", maxID)
+		return format.Document{}, format.Errorf("arn longer than %d bytes", maxID)
 	}
 	updated, err := ParseTime(f.updatedAt)
 	if err != nil {
-		return Document{}, recordErr("updatedAt: %v", err)
+		return format.Document{}, format.Errorf("updatedAt: %v", err)
 	}
 	created, err := ParseTime(f.createdAt)
 	if err != nil {
-		return Document{}, recordErr("createdAt: %v", err)
+		return format.Document{}, format.Errorf("createdAt: %v", err)
 	}
 
 	// The record has an arn, so its object is not empty: the added fields
@@ -121,7 +133,7 @@ func (g *GuardDuty) Transform(line []byte) (Document, error) {
 	body = appendRemote(body, actionRemotes(f.action))
 	body = append(body, '}')
 
-	return Document{
+	return format.Document{
 		Index:   g.prefix + "-" + created.In(g.loc).Format("2006-01-02"),
 		ID:      arn,
 		Version: updated.UnixMilli(),

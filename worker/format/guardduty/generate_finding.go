@@ -1,4 +1,4 @@
-package gdexport
+package guardduty
 
 import (
 	"cmp"
@@ -624,25 +624,25 @@ func (g *gen) ebsVolumeDetails() {
 	w.close()
 }
 
-// remote is a remote endpoint drawn for remoteIpDetails.
-type remote struct {
+// sampleRemote is a remote endpoint drawn for remoteIpDetails.
+type sampleRemote struct {
 	p      *place
 	ip     string
 	asnInt bool
 }
 
-func drawRemote(r *rand.Rand, tor bool) remote {
+func drawRemote(r *rand.Rand, tor bool) sampleRemote {
 	var p *place
 	if tor {
 		p = &torPlaces[r.IntN(len(torPlaces))]
 	} else {
 		p = &places[r.IntN(len(places))]
 	}
-	return remote{p: p, ip: ipv4(p.ip[0], p.ip[1], byte(r.IntN(256)), byte(1+r.IntN(254))), asnInt: r.IntN(5) == 0}
+	return sampleRemote{p: p, ip: ipv4(p.ip[0], p.ip[1], byte(r.IntN(256)), byte(1+r.IntN(254))), asnInt: r.IntN(5) == 0}
 }
 
 // remoteIPDetails writes remoteIpDetails and records its geoLocation.
-func (g *gen) remoteIPDetails(rm remote) {
+func (g *gen) remoteIPDetails(rm sampleRemote) {
 	w, p := &g.w, rm.p
 	w.obj("remoteIpDetails")
 	w.kstr("ipAddressV4", rm.ip)

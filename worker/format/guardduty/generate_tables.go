@@ -1,4 +1,4 @@
-package gdexport
+package guardduty
 
 // family groups finding types that share a resource and service shape.
 type family int

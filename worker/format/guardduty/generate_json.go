@@ -1,4 +1,4 @@
-package gdexport
+package guardduty
 
 import (
 	"strconv"

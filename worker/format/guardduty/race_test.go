@@ -1,5 +1,5 @@
 //go:build race
 
-package gdexport
+package guardduty
 
 const raceEnabled = true

@@ -1,8 +1,11 @@
-// Package gdexport generates realistic, deterministic Amazon GuardDuty
-// findings export objects: the gzip-compressed JSON Lines files GuardDuty
-// writes to S3 under AWSLogs/<account>/GuardDuty/<region>/YYYY/MM/DD/.
+package guardduty
+
+// This file and the other generate*.go files generate realistic,
+// deterministic GuardDuty findings export objects: the gzip-compressed JSON
+// Lines files GuardDuty writes to S3 under
+// AWSLogs/<account>/GuardDuty/<region>/YYYY/MM/DD/.
 //
-// A Corpus is a plan fixed by its Options. Each object is rendered on demand
+// A Corpus is a plan fixed by its CorpusOptions. Each object is rendered on demand
 // from per-finding seeds, so a corpus of any size can be streamed without
 // holding it in memory, and the same Options always give byte-identical
 // objects and keys. Findings reports what a consumer should end up with once
@@ -15,26 +18,24 @@
 // organization.asn, additionalInfo.unusual, launchTime and bucket createdAt,
 // timestamps with and without milliseconds, and re-exports of updated
 // findings, optionally out of order.
-package gdexport
 
 import (
-	"bufio"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
 )
 
-// Options fixes a corpus. The zero value of each field selects its default.
-type Options struct {
+// CorpusOptions fixes a corpus. The zero value of each field selects its default.
+type CorpusOptions struct {
 	// Seed selects the corpus; every other choice derives from it.
 	Seed uint64
 	// Objects is the number of export objects (default 10).
@@ -65,23 +66,15 @@ type Options struct {
 	Start time.Time
 }
 
-// ObjectInfo describes one export object.
-type ObjectInfo struct {
-	// Key is the S3 key, prefix included.
-	Key string
-	// Lines is the number of findings (JSON lines) in the object.
-	Lines int
-}
-
 // LatLon is one remoteIpDetails.geoLocation.
 type LatLon struct {
 	Lat, Lon float64
 }
 
-// Expected is the final state of one finding after every object has been
+// Finding is the final state of one finding after every object has been
 // indexed: the values of its newest version, the one with the latest
 // updatedAt.
-type Expected struct {
+type Finding struct {
 	// ARN, ID, Account (accountId), Region and Type identify the finding;
 	// they are the same in every version.
 	ARN, ID, Account, Region, Type string
@@ -103,11 +96,11 @@ type Expected struct {
 // Corpus is a planned set of export objects and the state a consumer should
 // end up with. It is safe for concurrent use.
 type Corpus struct {
-	opts     Options
+	opts     CorpusOptions
 	seed     uint64
 	fpo      int
 	pct      int
-	objects  []ObjectInfo
+	objects  []format.CorpusObject
 	objTime  []time.Time
 	reexport [][]int64 // per object: the findings re-exported into it
 	lines    int
@@ -116,8 +109,11 @@ type Corpus struct {
 	detectors [][]string // by account, region
 
 	findingsOnce sync.Once
-	findings     []Expected
+	findings     []Finding
 }
+
+// contentType is what GuardDuty sets on its export objects.
+const contentType = "application/x-ndjson"
 
 const (
 	defaultObjects  = 10
@@ -130,14 +126,14 @@ var (
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 )
 
-// New plans a corpus. It validates opts and fills in defaults; nothing is
+// NewCorpus plans a corpus. It validates opts and fills in defaults; nothing is
 // rendered until WriteObject or Findings is called.
-func New(opts Options) (*Corpus, error) {
+func NewCorpus(opts CorpusOptions) (*Corpus, error) {
 	if opts.Objects < 0 || opts.FindingsPerObject < 0 {
-		return nil, errors.New("gdexport: Objects and FindingsPerObject must not be negative")
+		return nil, errors.New("guardduty corpus: Objects and FindingsPerObject must not be negative")
 	}
 	if opts.ReexportPercent > 100 {
-		return nil, fmt.Errorf("gdexport: ReexportPercent %d is above 100", opts.ReexportPercent)
+		return nil, fmt.Errorf("guardduty corpus: ReexportPercent %d is above 100", opts.ReexportPercent)
 	}
 	if opts.Objects == 0 {
 		opts.Objects = defaultObjects
@@ -157,7 +153,7 @@ func New(opts Options) (*Corpus, error) {
 	}
 	for _, a := range opts.Accounts {
 		if !accountRE.MatchString(a) {
-			return nil, fmt.Errorf("gdexport: account %q is not 12 digits", a)
+			return nil, fmt.Errorf("guardduty corpus: account %q is not 12 digits", a)
 		}
 	}
 	if len(opts.Regions) == 0 {
@@ -165,7 +161,7 @@ func New(opts Options) (*Corpus, error) {
 	}
 	for _, r := range opts.Regions {
 		if !regionRE.MatchString(r) {
-			return nil, fmt.Errorf("gdexport: %q is not a region name", r)
+			return nil, fmt.Errorf("guardduty corpus: %q is not a region name", r)
 		}
 	}
 	opts.Accounts = append([]string(nil), opts.Accounts...)
@@ -183,7 +179,7 @@ func New(opts Options) (*Corpus, error) {
 		seed:     mix64(opts.Seed ^ 0x6764657870_6f7274), // "gdexport"
 		fpo:      opts.FindingsPerObject,
 		pct:      pct,
-		objects:  make([]ObjectInfo, opts.Objects),
+		objects:  make([]format.CorpusObject, opts.Objects),
 		objTime:  make([]time.Time, opts.Objects),
 		reexport: make([][]int64, opts.Objects),
 	}
@@ -207,8 +203,9 @@ func New(opts Options) (*Corpus, error) {
 		}
 	}
 	for i := range c.objects {
-		c.objects[i].Lines = c.fpo + len(c.reexport[i])
-		c.lines += c.objects[i].Lines
+		c.objects[i].Records = c.fpo + len(c.reexport[i])
+		c.objects[i].ContentType = contentType
+		c.lines += c.objects[i].Records
 	}
 	return c, nil
 }
@@ -257,20 +254,22 @@ func (c *Corpus) reexportTarget(idx int64) (int, bool) {
 }
 
 // Objects lists the export objects in upload order.
-func (c *Corpus) Objects() []ObjectInfo { return append([]ObjectInfo(nil), c.objects...) }
+func (c *Corpus) Objects() []format.CorpusObject {
+	return append([]format.CorpusObject(nil), c.objects...)
+}
 
 // Lines is the total number of lines across all objects.
-func (c *Corpus) Lines() int { return c.lines }
+func (c *Corpus) Records() int { return c.lines }
 
 // WriteObject streams object i, gzip-compressed JSON Lines, to w. Memory use
 // does not grow with the object's size.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
 	if i < 0 || i >= len(c.objects) {
-		return fmt.Errorf("gdexport: object %d out of range [0,%d)", i, len(c.objects))
+		return fmt.Errorf("guardduty corpus: object %d out of range [0,%d)", i, len(c.objects))
 	}
 	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
-		return fmt.Errorf("gdexport: %w", err)
+		return fmt.Errorf("guardduty corpus: %w", err)
 	}
 	g := newGen(c)
 	// The order of new findings and re-exports within an object is a
@@ -289,11 +288,11 @@ func (c *Corpus) WriteObject(w io.Writer, i int) error {
 		}
 		g.w.b = append(g.w.b, '\n')
 		if _, err := zw.Write(g.w.b); err != nil {
-			return fmt.Errorf("gdexport: write object %d: %w", i, err)
+			return fmt.Errorf("guardduty corpus: write object %d: %w", i, err)
 		}
 	}
 	if err := zw.Close(); err != nil {
-		return fmt.Errorf("gdexport: write object %d: %w", i, err)
+		return fmt.Errorf("guardduty corpus: write object %d: %w", i, err)
 	}
 	return nil
 }
@@ -302,11 +301,11 @@ func (c *Corpus) WriteObject(w io.Writer, i int) error {
 // per distinct finding (by arn), ordered by the object holding the finding's
 // first version and by line within it. The table is computed on the first
 // call and kept; each call returns a fresh slice of it.
-func (c *Corpus) Findings() []Expected {
+func (c *Corpus) Findings() []Finding {
 	c.findingsOnce.Do(func() {
 		g := newGen(c)
 		total := int64(len(c.objects)) * int64(c.fpo)
-		c.findings = make([]Expected, 0, total)
+		c.findings = make([]Finding, 0, total)
 		for idx := int64(0); idx < total; idx++ {
 			v := 1
 			if _, ok := c.reexportTarget(idx); ok {
@@ -314,7 +313,7 @@ func (c *Corpus) Findings() []Expected {
 			}
 			g.render(idx, v)
 			s := &g.sum
-			c.findings = append(c.findings, Expected{
+			c.findings = append(c.findings, Finding{
 				ARN: s.arn, ID: s.id, Account: s.account, Region: s.region, Type: s.typ,
 				ActionType: s.actionType, CreatedAt: s.createdAt, UpdatedAt: s.updatedAt,
 				Severity: s.severity, Count: s.count, Exports: v,
@@ -323,44 +322,6 @@ func (c *Corpus) Findings() []Expected {
 		}
 	})
 	return slices.Clone(c.findings)
-}
-
-// WriteDir writes every object to dir/<key>, creating directories as needed.
-func (c *Corpus) WriteDir(dir string) error {
-	for i, o := range c.objects {
-		rel := filepath.FromSlash(o.Key)
-		if !filepath.IsLocal(rel) {
-			return fmt.Errorf("gdexport: key %q would leave %s", o.Key, dir)
-		}
-		path := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("gdexport: %w", err)
-		}
-		if err := c.writeFile(path, i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *Corpus) writeFile(path string, i int) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("gdexport: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("gdexport: %w", cerr)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	if err := c.WriteObject(bw, i); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("gdexport: %w", err)
-	}
-	return nil
 }
 
 // mix64 is the splitmix64 finalizer: a bijection on uint64, so distinct

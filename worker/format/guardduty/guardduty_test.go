@@ -1,4 +1,4 @@
-package transform
+package guardduty
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata"
+
+	"github.com/logtide/logtide/worker/format"
 )
 
 // sharedData locates the reference samples beside the repository. CI has them;
@@ -31,16 +33,16 @@ func sharedData(t *testing.T) string {
 	return abs
 }
 
-func mustGD(t *testing.T, o GuardDutyOptions) *GuardDuty {
+func mustGD(t *testing.T, o format.Options) *GuardDuty {
 	t.Helper()
-	g, err := NewGuardDuty(o)
+	g, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
 }
 
-func decodeBody(t *testing.T, d Document) map[string]any {
+func decodeBody(t *testing.T, d format.Document) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(d.Body, &m); err != nil {
@@ -51,7 +53,7 @@ func decodeBody(t *testing.T, d Document) map[string]any {
 
 func TestSamples(t *testing.T) {
 	data := sharedData(t)
-	g := mustGD(t, GuardDutyOptions{})
+	g := mustGD(t, format.Options{})
 	type want struct {
 		index, id, ts string
 		version       int64
@@ -76,7 +78,7 @@ func TestSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := g.Transform(line)
+		d, err := g.Decode(line)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -104,7 +106,7 @@ func TestSamples(t *testing.T) {
 
 func TestPantherAndDerivedExports(t *testing.T) {
 	data := sharedData(t)
-	g := mustGD(t, GuardDutyOptions{})
+	g := mustGD(t, format.Options{})
 	f, err := os.Open(filepath.Join(data, "guardduty", "panther_guardduty_rule_tests.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +117,7 @@ func TestPantherAndDerivedExports(t *testing.T) {
 	n := 0
 	for sc.Scan() {
 		n++
-		d, err := g.Transform(sc.Bytes())
+		d, err := g.Decode(sc.Bytes())
 		if err != nil {
 			t.Fatalf("line %d: %v", n, err)
 		}
@@ -142,13 +144,13 @@ func TestPantherAndDerivedExports(t *testing.T) {
 	if len(first) != 11 || len(re) != 1 {
 		t.Fatalf("derived exports: %d and %d lines", len(first), len(re))
 	}
-	nd, err := g.Transform(re[0])
+	nd, err := g.Decode(re[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, l := range first {
-		d, err := g.Transform(l)
+		d, err := g.Decode(l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +198,7 @@ func compact(raw []byte) ([]byte, error) {
 }
 
 func TestActionTypes(t *testing.T) {
-	g := mustGD(t, GuardDutyOptions{})
+	g := mustGD(t, format.Options{})
 	ip := func(addr string, lat, lon float64) string {
 		b, _ := json.Marshal(map[string]any{"ipAddressV4": addr, "geoLocation": map[string]any{"lat": lat, "lon": lon}})
 		return string(b)
@@ -225,7 +227,7 @@ func TestActionTypes(t *testing.T) {
 	}
 	for _, c := range cases {
 		line := `{` + base + `,"service":{"action":` + c.action + `}}`
-		d, err := g.Transform([]byte(line))
+		d, err := g.Decode([]byte(line))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -273,21 +275,21 @@ func TestTimeZoneAndPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := mustGD(t, GuardDutyOptions{IndexPrefix: "gd", Location: tokyo})
-	d, err := g.Transform([]byte(`{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":1772382600000}`))
+	g := mustGD(t, format.Options{IndexPrefix: "gd", Location: tokyo})
+	d, err := g.Decode([]byte(`{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":1772382600000}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Index != "gd-2026-03-02" || d.Version != 1772382600000 {
 		t.Errorf("index %s version %d", d.Index, d.Version)
 	}
-	if _, err := NewGuardDuty(GuardDutyOptions{IndexPrefix: "Bad Prefix"}); err == nil {
+	if _, err := New(format.Options{IndexPrefix: "Bad Prefix"}); err == nil {
 		t.Error("invalid prefix accepted")
 	}
 }
 
 func TestRejects(t *testing.T) {
-	g := mustGD(t, GuardDutyOptions{})
+	g := mustGD(t, format.Options{})
 	for _, line := range []string{
 		`not json`,
 		`[1,2]`,
@@ -297,10 +299,10 @@ func TestRejects(t *testing.T) {
 		`{"arn":"a","createdAt":"yesterday","updatedAt":"2026-03-01T16:30:00Z"}`,
 		`{"arn":"` + strings.Repeat("a", 600) + `","createdAt":"2026-03-01T16:30:00Z","updatedAt":"2026-03-01T16:30:00Z"}`,
 	} {
-		_, err := g.Transform([]byte(line))
-		var re *RecordError
+		_, err := g.Decode([]byte(line))
+		var re *format.RecordError
 		if !errors.As(err, &re) {
-			t.Errorf("%.60s: err %v, want a RecordError", line, err)
+			t.Errorf("%.60s: err %v, want a format.RecordError", line, err)
 		}
 	}
 }
@@ -321,7 +323,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestTemplateIsJSON(t *testing.T) {
-	name, body := mustGD(t, GuardDutyOptions{IndexPrefix: "gd"}).IndexTemplate()
+	name, body := mustGD(t, format.Options{IndexPrefix: "gd"}).IndexTemplate()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
 		t.Fatal(err)

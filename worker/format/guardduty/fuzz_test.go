@@ -1,4 +1,4 @@
-package transform
+package guardduty
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
 )
 
 // fuzzSeeds are findings as they appear in exports, one per line. They are
@@ -47,33 +49,33 @@ func FuzzTransform(f *testing.F) {
 	}
 	// Two configurations: the default, and a prefix with an index time zone
 	// whose offset is not a whole hour.
-	utc, err := NewGuardDuty(GuardDutyOptions{})
+	utc, err := New(format.Options{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	kolkata, err := NewGuardDuty(GuardDutyOptions{IndexPrefix: "gd-fuzz", Location: time.FixedZone("IST", 5*3600+1800)})
+	kolkata, err := New(format.Options{IndexPrefix: "gd-fuzz", Location: time.FixedZone("IST", 5*3600+1800)})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for _, g := range []*GuardDuty{utc, kolkata} {
 			in := bytes.Clone(line)
-			d, err := g.Transform(in)
+			d, err := g.Decode(in)
 			if !bytes.Equal(in, line) {
 				t.Fatal("Transform modified its input")
 			}
 			if err != nil {
-				var re *RecordError
+				var re *format.RecordError
 				if !errors.As(err, &re) {
-					t.Fatalf("error %T is not a *RecordError: %v", err, err)
+					t.Fatalf("error %T is not a *format.RecordError: %v", err, err)
 				}
 				if re.Reason == "" {
-					t.Fatal("RecordError without a reason")
+					t.Fatal("format.RecordError without a reason")
 				}
 				continue
 			}
 			checkDocument(t, g, line, d)
-			again, err := g.Transform(line)
+			again, err := g.Decode(line)
 			if err != nil || again.Index != d.Index || again.ID != d.ID || again.Version != d.Version || !bytes.Equal(again.Body, d.Body) {
 				t.Fatalf("Transform is not deterministic: %+v then %+v (%v)", d, again, err)
 			}
@@ -81,7 +83,7 @@ func FuzzTransform(f *testing.F) {
 	})
 }
 
-func checkDocument(t *testing.T, g *GuardDuty, line []byte, d Document) {
+func checkDocument(t *testing.T, g *GuardDuty, line []byte, d format.Document) {
 	t.Helper()
 	if !json.Valid(d.Body) {
 		t.Fatalf("body is not valid JSON:\n%q", d.Body)

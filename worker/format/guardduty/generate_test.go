@@ -1,4 +1,4 @@
-package gdexport
+package guardduty
 
 import (
 	"bytes"
@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -26,11 +23,11 @@ type line struct {
 	doc    map[string]any
 }
 
-func mustNew(t *testing.T, opts Options) *Corpus {
+func mustNew(t *testing.T, opts CorpusOptions) *Corpus {
 	t.Helper()
-	c, err := New(opts)
+	c, err := NewCorpus(opts)
 	if err != nil {
-		t.Fatalf("New(%+v): %v", opts, err)
+		t.Fatalf("NewCorpus(%+v): %v", opts, err)
 	}
 	return c
 }
@@ -61,8 +58,8 @@ func readAll(t *testing.T, c *Corpus) []line {
 			t.Fatalf("object %d does not end with a newline", i)
 		}
 		rows := bytes.Split(raw[:len(raw)-1], []byte("\n"))
-		if len(rows) != o.Lines {
-			t.Fatalf("object %d has %d lines, ObjectInfo says %d", i, len(rows), o.Lines)
+		if len(rows) != o.Records {
+			t.Fatalf("object %d has %d lines, Objects says %d", i, len(rows), o.Records)
 		}
 		for n, row := range rows {
 			dec := json.NewDecoder(bytes.NewReader(row))
@@ -165,7 +162,7 @@ func geoOf(t *testing.T, v any) []LatLon {
 }
 
 func TestDeterministic(t *testing.T) {
-	opts := Options{Seed: 42, Objects: 4, FindingsPerObject: 30, OutOfOrder: true,
+	opts := CorpusOptions{Seed: 42, Objects: 4, FindingsPerObject: 30, OutOfOrder: true,
 		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"us-east-1", "eu-west-1"}}
 	a, b := mustNew(t, opts), mustNew(t, opts)
 	if !reflect.DeepEqual(a.Objects(), b.Objects()) {
@@ -200,7 +197,7 @@ func TestDeterministic(t *testing.T) {
 // TestRenderIsPure checks that a finding renders the same whatever the
 // generator rendered before, which WriteObject and Findings rely on.
 func TestRenderIsPure(t *testing.T) {
-	c := mustNew(t, Options{Seed: 31, Objects: 2, FindingsPerObject: 40})
+	c := mustNew(t, CorpusOptions{Seed: 31, Objects: 2, FindingsPerObject: 40})
 	forward, backward := newGen(c), newGen(c)
 	total := int64(len(c.Objects()) * c.fpo)
 	want := make([]string, total)
@@ -223,17 +220,17 @@ func TestRenderIsPure(t *testing.T) {
 
 func TestLinesAreValidFindings(t *testing.T) {
 	accounts := []string{"111122223333", "444455556666"}
-	c := mustNew(t, Options{Seed: 1, Objects: 6, Accounts: accounts, Regions: []string{"us-east-1", "eu-central-1"}})
+	c := mustNew(t, CorpusOptions{Seed: 1, Objects: 6, Accounts: accounts, Regions: []string{"us-east-1", "eu-central-1"}})
 	lines := readAll(t, c)
-	if len(lines) != c.Lines() {
-		t.Fatalf("read %d lines, Lines() = %d", len(lines), c.Lines())
+	if len(lines) != c.Records() {
+		t.Fatalf("read %d lines, Records() = %d", len(lines), c.Records())
 	}
 	sum := 0
 	for _, o := range c.Objects() {
-		sum += o.Lines
+		sum += o.Records
 	}
-	if sum != c.Lines() {
-		t.Fatalf("Lines() = %d, sum over objects = %d", c.Lines(), sum)
+	if sum != c.Records() {
+		t.Fatalf("Records() = %d, sum over objects = %d", c.Records(), sum)
 	}
 	seenAcct := map[string]bool{}
 	for _, l := range lines {
@@ -307,7 +304,7 @@ func TestLinesAreValidFindings(t *testing.T) {
 }
 
 func TestEveryFamilyOccurs(t *testing.T) {
-	c := mustNew(t, Options{Seed: 3})
+	c := mustNew(t, CorpusOptions{Seed: 3})
 	lines := readAll(t, c)
 	actions := map[string]int{}
 	var runtimeN, malwareN, sequenceN int
@@ -383,7 +380,7 @@ func TestEveryFamilyOccurs(t *testing.T) {
 	}
 
 	// The first findings of any corpus cover every family.
-	small := mustNew(t, Options{Seed: 99, Objects: 1, FindingsPerObject: int(numFamilies), ReexportPercent: -1})
+	small := mustNew(t, CorpusOptions{Seed: 99, Objects: 1, FindingsPerObject: int(numFamilies), ReexportPercent: -1})
 	kinds := map[string]bool{}
 	for _, f := range small.Findings() {
 		kinds[f.ActionType] = true
@@ -401,7 +398,7 @@ func checkNoAction(t *testing.T, d map[string]any, hasAction bool) {
 }
 
 func TestTypeDrift(t *testing.T) {
-	lines := readAll(t, mustNew(t, Options{Seed: 5}))
+	lines := readAll(t, mustNew(t, CorpusOptions{Seed: 5}))
 	seen := map[string]bool{}
 	note := func(what string, v any) {
 		switch v := v.(type) {
@@ -503,7 +500,7 @@ func checkExpected(t *testing.T, c *Corpus) (outOfOrder int) {
 				t.Fatalf("%s: eventLastSeen did not move forward", e.ARN)
 			}
 		}
-		got := Expected{
+		got := Finding{
 			ARN: str(newest, "arn"), ID: str(newest, "id"), Account: str(newest, "accountId"), Region: str(newest, "region"),
 			Type: str(newest, "type"), ActionType: str(newest, "service", "action", "actionType"),
 			CreatedAt: parseISO(t, str(newest, "createdAt")), UpdatedAt: parseISO(t, str(newest, "updatedAt")),
@@ -526,12 +523,12 @@ func checkExpected(t *testing.T, c *Corpus) (outOfOrder int) {
 	if reexported == 0 {
 		t.Fatal("no finding was re-exported")
 	}
-	t.Logf("%d findings, %d lines, %d re-exports, %d out of order", len(exp), c.Lines(), reexported, outOfOrder)
+	t.Logf("%d findings, %d lines, %d re-exports, %d out of order", len(exp), c.Records(), reexported, outOfOrder)
 	return outOfOrder
 }
 
 func TestFindingsMatchNewestCopy(t *testing.T) {
-	c := mustNew(t, Options{Seed: 11, Regions: []string{"us-east-1", "us-west-2"}})
+	c := mustNew(t, CorpusOptions{Seed: 11, Regions: []string{"us-east-1", "us-west-2"}})
 	if n := checkExpected(t, c); n != 0 {
 		t.Fatalf("%d re-exports out of order with OutOfOrder off", n)
 	}
@@ -549,16 +546,16 @@ func TestFindingsMatchNewestCopy(t *testing.T) {
 }
 
 func TestOutOfOrder(t *testing.T) {
-	c := mustNew(t, Options{Seed: 12, OutOfOrder: true, ReexportPercent: 30})
+	c := mustNew(t, CorpusOptions{Seed: 12, OutOfOrder: true, ReexportPercent: 30})
 	if n := checkExpected(t, c); n == 0 {
 		t.Fatal("OutOfOrder produced no re-export ahead of its older copy")
 	}
 }
 
 func TestNoReexports(t *testing.T) {
-	c := mustNew(t, Options{Seed: 13, Objects: 3, FindingsPerObject: 7, ReexportPercent: -1})
-	if c.Lines() != 21 || len(c.Findings()) != 21 {
-		t.Fatalf("Lines %d, Findings %d, want 21", c.Lines(), len(c.Findings()))
+	c := mustNew(t, CorpusOptions{Seed: 13, Objects: 3, FindingsPerObject: 7, ReexportPercent: -1})
+	if c.Records() != 21 || len(c.Findings()) != 21 {
+		t.Fatalf("Lines %d, Findings %d, want 21", c.Records(), len(c.Findings()))
 	}
 	for _, e := range c.Findings() {
 		if e.Exports != 1 {
@@ -570,7 +567,7 @@ func TestNoReexports(t *testing.T) {
 func TestKeys(t *testing.T) {
 	accounts := []string{"999988887777", "111122223333"}
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
-	c := mustNew(t, Options{Seed: 8, Objects: 40, FindingsPerObject: 1, Prefix: "guardduty exports/2026",
+	c := mustNew(t, CorpusOptions{Seed: 8, Objects: 40, FindingsPerObject: 1, Prefix: "guardduty exports/2026",
 		Accounts: accounts, Regions: regions, Start: time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC)})
 	seen := map[string]bool{}
 	var prevDate string
@@ -597,54 +594,19 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-func TestWriteDir(t *testing.T) {
-	c := mustNew(t, Options{Seed: 21, Objects: 3, FindingsPerObject: 5, Prefix: "exports/"})
-	dir := t.TempDir()
-	if err := c.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files = append(files, path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) != 3 {
-		t.Fatalf("WriteDir wrote %d files, want 3", len(files))
-	}
-	for i, o := range c.Objects() {
-		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(o.Key)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, objectBytes(t, c, i)) {
-			t.Fatalf("%s differs from WriteObject(%d)", o.Key, i)
-		}
-	}
-
-	bad := mustNew(t, Options{Objects: 1, FindingsPerObject: 1, Prefix: "../escape"})
-	if err := bad.WriteDir(dir); err == nil {
-		t.Fatal("WriteDir wrote outside its directory")
-	}
-}
-
 func TestOptionErrors(t *testing.T) {
-	for _, o := range []Options{
+	for _, o := range []CorpusOptions{
 		{Objects: -1},
 		{FindingsPerObject: -1},
 		{ReexportPercent: 101},
 		{Accounts: []string{"12345"}},
 		{Regions: []string{"US_EAST_1"}},
 	} {
-		if _, err := New(o); err == nil {
-			t.Errorf("New(%+v) accepted bad options", o)
+		if _, err := NewCorpus(o); err == nil {
+			t.Errorf("NewCorpus(%+v) accepted bad options", o)
 		}
 	}
-	c := mustNew(t, Options{Objects: 2, FindingsPerObject: 3})
+	c := mustNew(t, CorpusOptions{Objects: 2, FindingsPerObject: 3})
 	if err := c.WriteObject(io.Discard, 2); err == nil {
 		t.Error("WriteObject accepted an index out of range")
 	}
@@ -652,10 +614,10 @@ func TestOptionErrors(t *testing.T) {
 	if err := c.WriteObject(failWriter{boom}, 0); !errors.Is(err, boom) {
 		t.Errorf("WriteObject on a failing writer returned %v", err)
 	}
-	if len(c.Objects()) != 2 || c.Lines() < 6 {
-		t.Errorf("defaults not applied as given: %d objects, %d lines", len(c.Objects()), c.Lines())
+	if len(c.Objects()) != 2 || c.Records() < 6 {
+		t.Errorf("defaults not applied as given: %d objects, %d lines", len(c.Objects()), c.Records())
 	}
-	d := mustNew(t, Options{})
+	d := mustNew(t, CorpusOptions{})
 	if len(d.Objects()) != defaultObjects || len(d.Findings()) != defaultObjects*defaultFindings {
 		t.Errorf("default corpus has %d objects and %d findings", len(d.Objects()), len(d.Findings()))
 	}
@@ -693,7 +655,7 @@ func TestWriteObjectStreams(t *testing.T) {
 	// A low GC target keeps garbage from hiding what is really retained.
 	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	measure := func(findings int) (grew int64, size int) {
-		c := mustNew(t, Options{Seed: 77, Objects: 1, FindingsPerObject: findings})
+		c := mustNew(t, CorpusOptions{Seed: 77, Objects: 1, FindingsPerObject: findings})
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)

@@ -1,4 +1,4 @@
-package transform
+package guardduty
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logtide/logtide/shared/gdexport"
+	"github.com/logtide/logtide/worker/format"
 )
 
 // referenceFields is what encoding/json makes of a record: the raw values of
@@ -105,14 +105,14 @@ func FuzzScanRecord(f *testing.F) {
 	})
 }
 
-// BenchmarkTransform runs the transform over generated findings of every
+// BenchmarkDecode runs the decoder over generated findings of every
 // family (make bench measures the whole worker).
-func BenchmarkTransform(b *testing.B) {
-	g, err := NewGuardDuty(GuardDutyOptions{})
+func BenchmarkDecode(b *testing.B) {
+	g, err := New(format.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := gdexport.New(gdexport.Options{Seed: 7, Objects: 1, FindingsPerObject: 400})
+	c, err := NewCorpus(CorpusOptions{Seed: 7, Objects: 1, FindingsPerObject: 400})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func BenchmarkTransform(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, l := range lines {
-			if _, err := g.Transform(l); err != nil {
+			if _, err := g.Decode(l); err != nil {
 				b.Fatal(err)
 			}
 		}

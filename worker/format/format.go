@@ -1,0 +1,274 @@
+// Package format declares what the worker needs to know about one kind of
+// log: how its objects are recognised, how their records are framed, how one
+// record becomes a document, its index template and how to generate sample
+// objects of it. Each log type is a package of its own under this folder
+// (guardduty/ is the first); the list of them is package formats.
+package format
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// Format is one log type.
+type Format interface {
+	// Name is the format's name in routing rules, logs and metrics.
+	Name() string
+	// Claim says whether this format reads the object with key k.
+	Claim(k Key) Claim
+	// Framing says how records are cut out of an object's content.
+	Framing() Framing
+	// Decoder returns what turns the records of object o into documents. It
+	// is used by one goroutine, for that object only.
+	Decoder(o Object) Decoder
+	// IndexTemplate is the composable index template of the format's
+	// indices: its name and body.
+	IndexTemplate() (name, body string)
+	// IndexPattern matches every index the format writes to.
+	IndexPattern() string
+}
+
+// Decoder turns records into documents.
+type Decoder interface {
+	// Decode turns one record into its document. A record that can never be
+	// indexed as it is yields a *RecordError, which dead-letters it.
+	Decode(record []byte) (Document, error)
+}
+
+// Document is one record ready for a bulk index action.
+type Document struct {
+	Index string
+	ID    string
+	// Version orders copies of the same record: a later copy carries a
+	// larger version, and the cluster keeps the largest. Zero means the
+	// record has no versions: the last write wins.
+	Version int64
+	Body    []byte
+}
+
+// RecordError reports a record that can never be indexed as it is; it is
+// permanent for that record.
+type RecordError struct{ Reason string }
+
+func (e *RecordError) Error() string { return e.Reason }
+
+// Errorf is a *RecordError with a formatted reason.
+func Errorf(format string, a ...any) error {
+	return &RecordError{Reason: fmt.Sprintf(format, a...)}
+}
+
+// Object names the object a decoder reads.
+type Object struct {
+	Bucket, Key, VersionID string
+}
+
+// Framing is how records follow each other in an object.
+type Framing int
+
+const (
+	// Lines: one record per line (JSON Lines, text logs).
+	Lines Framing = iota
+)
+
+// Claim is a format's answer about an object.
+type Claim int
+
+const (
+	// NotMine: the object is not of this format.
+	NotMine Claim = iota
+	// Read: the object is of this format; read its records.
+	Read
+	// Skip: the object belongs to this log type but holds no records to
+	// index (a digest, a test file); it is counted and done.
+	Skip
+)
+
+// Key is an object key, read against the layouts AWS services write to S3:
+// [prefix/]AWSLogs/[<org-id>/]<account>/<service>/..., and the Hive-style
+// [prefix/]AWSLogs/aws-account-id=<account>/aws-service=<service>/....
+type Key struct {
+	// Raw is the key as it is.
+	Raw string
+	// Account and Service come from the AWSLogs part of the key; both are
+	// empty when the key has none.
+	Account, Service string
+	// Rest is what follows the service folder.
+	Rest string
+}
+
+// ParseKey reads the AWSLogs layout of raw, where it has one.
+func ParseKey(raw string) Key {
+	k := Key{Raw: raw}
+	rest, ok := afterAWSLogs(raw)
+	if !ok {
+		return k
+	}
+	account, rest, _ := strings.Cut(rest, "/")
+	if isOrgID(account) { // an organization trail
+		account, rest, _ = strings.Cut(rest, "/")
+	}
+	service, rest, ok := strings.Cut(rest, "/")
+	if !ok {
+		return k
+	}
+	if a, isHive := strings.CutPrefix(account, "aws-account-id="); isHive {
+		s, ok := strings.CutPrefix(service, "aws-service=")
+		if !ok {
+			return k
+		}
+		account, service = a, s
+	}
+	if !isAccount(account) || service == "" {
+		return k
+	}
+	k.Account, k.Service, k.Rest = account, service, rest
+	return k
+}
+
+// afterAWSLogs returns what follows the first folder named AWSLogs.
+func afterAWSLogs(raw string) (string, bool) {
+	for from := 0; ; {
+		i := strings.Index(raw[from:], "AWSLogs/")
+		if i < 0 {
+			return "", false
+		}
+		i += from
+		if i == 0 || raw[i-1] == '/' {
+			return raw[i+len("AWSLogs/"):], true
+		}
+		from = i + 1
+	}
+}
+
+func isAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isOrgID reports whether s is an AWS Organizations id (o-[a-z0-9]{10,32}).
+func isOrgID(s string) bool {
+	if len(s) < 12 || len(s) > 34 || !strings.HasPrefix(s, "o-") {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Options are the run's settings every format takes.
+type Options struct {
+	// IndexPrefix is the part of index names before the date; empty means
+	// the format's default.
+	IndexPrefix string
+	// Location is the time zone choosing the date in index names; nil means
+	// UTC.
+	Location *time.Location
+}
+
+// GenerateOptions shape a set of sample objects. A format reads what
+// applies to it; zero values select its defaults.
+type GenerateOptions struct {
+	// Seed selects the set: the same options give byte-identical objects.
+	Seed uint64
+	// Objects is the number of objects; RecordsPerObject the new records in
+	// each.
+	Objects, RecordsPerObject int
+	// UpdatePercent is, for log types whose records change over time (a
+	// finding re-exported when it is updated), the share of records written
+	// again later as a newer version; negative means none.
+	UpdatePercent int
+	// OutOfOrder places some newer versions before the older copy.
+	OutOfOrder bool
+	// Accounts and Regions the records belong to.
+	Accounts, Regions []string
+	// Prefix goes before the key layout the service writes.
+	Prefix string
+	// Start is the time of the first object.
+	Start time.Time
+}
+
+// Corpus is a generated set of sample objects, rendered on demand.
+type Corpus interface {
+	// Objects lists the objects in the order they were written.
+	Objects() []CorpusObject
+	// WriteObject writes object i as the service stores it in S3.
+	WriteObject(w io.Writer, i int) error
+	// Records is the number of records in all objects.
+	Records() int
+}
+
+// CorpusObject is one generated object.
+type CorpusObject struct {
+	// Key is the S3 key, prefix included.
+	Key string
+	// Records is the number of records in the object.
+	Records int
+	// ContentType is the object's media type as the service writes it.
+	ContentType string
+}
+
+// Spec is a format as the worker registers it.
+type Spec struct {
+	// Name is the format's name (Format.Name).
+	Name string
+	// Summary says in a line what the format reads, for --help.
+	Summary string
+	// New builds the format for a run.
+	New func(Options) (Format, error)
+	// Generate plans sample objects (demo, tests, benchmarks).
+	Generate func(GenerateOptions) (Corpus, error)
+}
+
+// WriteDir writes every object of c under dir, at its key, creating folders
+// as needed. A key that would leave dir is an error.
+func WriteDir(c Corpus, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for i, o := range c.Objects() {
+		if err := root.MkdirAll(path.Dir(o.Key), 0o755); err != nil {
+			return fmt.Errorf("%s: %w", o.Key, err)
+		}
+		if err := writeFile(root, o.Key, func(w io.Writer) error { return c.WriteObject(w, i) }); err != nil {
+			return fmt.Errorf("%s: %w", o.Key, err)
+		}
+	}
+	return nil
+}
+
+func writeFile(root *os.Root, name string, write func(io.Writer) error) (err error) {
+	f, err := root.Create(name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}

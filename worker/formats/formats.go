@@ -1,0 +1,32 @@
+// Package formats lists every log type the worker reads. Adding a format is
+// a folder under worker/format and one line here.
+package formats
+
+import (
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/guardduty"
+)
+
+// All are the formats, in the order their claims on a key are asked.
+var All = []format.Spec{
+	guardduty.Spec,
+}
+
+// Find returns the format named name.
+func Find(name string) (format.Spec, bool) {
+	for _, s := range All {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return format.Spec{}, false
+}
+
+// Names lists the formats' names.
+func Names() []string {
+	out := make([]string, len(All))
+	for i, s := range All {
+		out[i] = s.Name
+	}
+	return out
+}

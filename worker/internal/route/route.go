@@ -1,0 +1,113 @@
+// Package route chooses the format of each object from its key: the user's
+// rules first (a key pattern and the format it names), then the formats'
+// own claims on the layouts AWS services write (AWSLogs/<account>/<service>/).
+package route
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/logtide/logtide/worker/format"
+)
+
+// Rule reads the objects whose key matches Pattern as Format. In Pattern, *
+// stands for any run of characters, '/' included, and ? for any one
+// character; everything else matches itself.
+type Rule struct {
+	Pattern, Format string
+}
+
+// ParseRule reads a rule written PATTERN=FORMAT.
+func ParseRule(s string) (Rule, error) {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 || i == len(s)-1 {
+		return Rule{}, fmt.Errorf("route %q: want PATTERN=FORMAT", s)
+	}
+	return Rule{Pattern: s[:i], Format: s[i+1:]}, nil
+}
+
+func (r Rule) String() string { return r.Pattern + "=" + r.Format }
+
+// Router routes keys.
+type Router struct {
+	rules   []rule
+	formats []format.Format
+}
+
+type rule struct {
+	pattern string
+	format  format.Format
+}
+
+// New routes with the given formats and rules; every rule must name one of
+// the formats.
+func New(formats []format.Format, rules []Rule) (*Router, error) {
+	r := &Router{formats: formats}
+	for _, ru := range rules {
+		var f format.Format
+		for _, c := range formats {
+			if c.Name() == ru.Format {
+				f = c
+			}
+		}
+		if f == nil {
+			return nil, fmt.Errorf("route %s: no format %q", ru, ru.Format)
+		}
+		if ru.Pattern == "" {
+			return nil, fmt.Errorf("route %s: empty pattern", ru)
+		}
+		r.rules = append(r.rules, rule{pattern: ru.Pattern, format: f})
+	}
+	return r, nil
+}
+
+// Route returns the format of the object with this key and what to do with
+// it (Read or Skip); nil and NotMine when no rule and no format claims it.
+func (r *Router) Route(key string) (format.Format, format.Claim) {
+	k := format.ParseKey(key)
+	for _, ru := range r.rules {
+		if match(ru.pattern, key) {
+			// The user's rule names the format; the format may still know
+			// the object as one without records (a digest).
+			if ru.format.Claim(k) == format.Skip {
+				return ru.format, format.Skip
+			}
+			return ru.format, format.Read
+		}
+	}
+	for _, f := range r.formats {
+		if c := f.Claim(k); c != format.NotMine {
+			return f, c
+		}
+	}
+	return nil, format.NotMine
+}
+
+// match reports whether s matches the glob pattern p (* any run, ? one
+// byte of a character).
+func match(p, s string) bool {
+	// The classic iterative glob match: on a mismatch, go back to the last
+	// star and let it take one more character.
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+			pi++
+			si++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
