@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -111,8 +112,9 @@ func decodeKey(raw string) (string, error) {
 // Parse decodes an SQS message body. Every error it returns is a
 // *FormatError, and then the Notification is zero: one malformed record
 // (say, a key with a bad %-escape) rejects the whole body, so nothing in it
-// is processed twice or half-processed. Records that are ignored are not
-// validated beyond their eventSource and eventName.
+// is processed twice or half-processed. A record that names nothing to
+// process (ObjectRemoved, a folder key) is ignored once its members have
+// the types a notification gives them; its key is not decoded.
 func Parse(body []byte) (Notification, error) {
 	if len(body) > maxBody {
 		return Notification{}, newFormatError(body, fmt.Sprintf("body is %d bytes, more than %d", len(body), maxBody))
@@ -127,101 +129,70 @@ func Parse(body []byte) (Notification, error) {
 // parse does the work of Parse and returns a reason instead of an error, so
 // that an SNS envelope can prefix the reason of its Message. inSNS is true
 // while parsing an SNS Message, which may not itself be an SNS envelope.
+//
+// The body is decoded in one pass into a struct holding every member that
+// tells the formats apart; the members of the format found are then checked
+// one by one. Like encoding/json, member names match regardless of case.
 func parse(body []byte, inSNS bool) (Notification, string) {
-	if n, ok := parseDirect(body); ok {
-		return n, ""
-	}
-	return parseGeneral(body, inSNS)
-}
-
-// directBody is a direct S3 notification whose records all name created
-// objects: the body every message carries in the usual setup, decoded in one
-// pass.
-type directBody struct {
-	Records []struct {
-		EventSource string   `json:"eventSource"`
-		EventName   string   `json:"eventName"`
-		EventTime   string   `json:"eventTime"`
-		S3          s3Entity `json:"s3"`
-	} `json:"Records"`
-}
-
-var recordsKey, s3Key = []byte(`"records"`), []byte(`"s3"`)
-
-// parseDirect is the fast path of parse: it takes a direct S3 notification
-// whose records are all valid ObjectCreated records of objects, and declines
-// (false) anything else, which the general path then parses, ignores or
-// rejects with its reason. Both give the same result for what it takes.
-func parseDirect(body []byte) (Notification, bool) {
-	b := bytes.TrimLeft(body, " \t\r\n")
-	if !bytes.HasPrefix(b, []byte(`{"Records":[`)) {
-		return Notification{}, false
-	}
-	// encoding/json matches struct fields regardless of case, where the
-	// general path reads exactly "Records"; and it merges a repeated s3
-	// member into one struct, where the general path keeps the last one.
-	// Bodies where that could matter decline.
-	lower := bytes.ToLower(b)
-	if bytes.Count(lower, recordsKey) != 1 {
-		return Notification{}, false
-	}
-	var d directBody
-	if json.Unmarshal(b, &d) != nil || len(d.Records) == 0 || bytes.Count(lower, s3Key) != len(d.Records) {
-		return Notification{}, false
-	}
-	n := Notification{Objects: make([]Object, 0, len(d.Records))}
-	for _, r := range d.Records {
-		e := r.S3
-		if r.EventSource != "aws:s3" || !strings.HasPrefix(r.EventName, createdPrefix) ||
-			e.Bucket.Name == "" || e.Object.Key == "" || e.Object.Size < 0 {
-			return Notification{}, false
-		}
-		key, err := decodeKey(e.Object.Key)
-		if err != nil || strings.HasSuffix(key, "/") {
-			return Notification{}, false
-		}
-		n.Objects = append(n.Objects, e.object(key, r.EventName, r.EventTime))
-	}
-	return n, true
-}
-
-// parseGeneral reads every notification format, and says what is wrong with
-// a body it cannot take.
-func parseGeneral(body []byte, inSNS bool) (Notification, string) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		if len(strings.TrimSpace(string(body))) == 0 {
+	var b envelope
+	if err := json.Unmarshal(body, &b); err != nil {
+		if len(bytes.TrimSpace(body)) == 0 {
 			return Notification{}, "empty body"
 		}
-		return Notification{}, "not a JSON object: " + err.Error()
-	}
-	if top == nil { // the literal null
-		return Notification{}, "not a JSON object: null"
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(body, &top); err != nil {
+			return Notification{}, "not a JSON object: " + err.Error()
+		}
+		// A JSON object, but a member has a type no notification has.
+		return Notification{}, describeTypeError(err)
 	}
 	switch {
-	case has(top, "Records"):
-		return parseRecords(top["Records"])
-	case has(top, "Type"):
+	case b.Records != nil:
+		return parseRecords(*b.Records)
+	case b.Type != nil:
 		if inSNS {
 			return Notification{}, "SNS envelope inside an SNS envelope is not supported"
 		}
-		return parseSNS(top)
-	case has(top, "Event"):
-		return parseTestEvent(top)
-	case has(top, "detail-type"):
-		return parseEventBridge(top)
-	default:
-		return Notification{}, "unrecognised JSON object with keys " + keyList(top)
+		return parseSNS(b)
+	case b.Event != nil:
+		return parseTestEvent(b)
+	case b.DetailType != nil:
+		return parseEventBridge(b)
 	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil || top == nil {
+		return Notification{}, "not a JSON object: null"
+	}
+	if _, ok := top["Records"]; ok { // "Records": null
+		return Notification{}, "no records"
+	}
+	return Notification{}, "unrecognised JSON object with keys " + keyList(top)
 }
 
-// s3Record is one element of a direct S3 notification's Records array. The
-// s3 member is decoded only for ObjectCreated records.
+// envelope holds the members of every notification format. A member that
+// is absent stays nil; JSON null reads as absent too.
+type envelope struct {
+	// A direct S3 notification.
+	Records *[]s3Record `json:"Records"`
+	// An SNS envelope.
+	Type    *string `json:"Type"`
+	Message *string `json:"Message"`
+	// The s3:TestEvent.
+	Service *string `json:"Service"`
+	Event   *string `json:"Event"`
+	// An EventBridge event.
+	DetailType *string   `json:"detail-type"`
+	Source     *string   `json:"source"`
+	Time       string    `json:"time"`
+	Detail     *ebDetail `json:"detail"`
+}
+
+// s3Record is one element of a direct S3 notification's Records array.
 type s3Record struct {
-	EventSource string          `json:"eventSource"`
-	EventName   string          `json:"eventName"`
-	EventTime   string          `json:"eventTime"`
-	S3          json.RawMessage `json:"s3"`
+	EventSource string    `json:"eventSource"`
+	EventName   string    `json:"eventName"`
+	EventTime   string    `json:"eventTime"`
+	S3          *s3Entity `json:"s3"`
 }
 
 type s3Entity struct {
@@ -235,6 +206,31 @@ type s3Entity struct {
 		VersionID string `json:"versionId"`
 		Sequencer string `json:"sequencer"`
 	} `json:"object"`
+}
+
+// describeTypeError says which member of a JSON object has a type no
+// notification gives it.
+func describeTypeError(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	want := "another type"
+	switch te.Type.Kind() {
+	case reflect.String:
+		want = "a string"
+	case reflect.Int64:
+		want = "a number"
+	case reflect.Slice:
+		want = "an array"
+	case reflect.Struct, reflect.Pointer:
+		want = "an object"
+	}
+	where := te.Field
+	if where == "" {
+		where = "a member"
+	}
+	return fmt.Sprintf("%s is a JSON %s where a notification has %s", where, te.Value, want)
 }
 
 // object is the Object a record names; key is its decoded key.
@@ -251,20 +247,12 @@ func (e *s3Entity) object(key, eventName, eventTime string) Object {
 	}
 }
 
-func parseRecords(raw json.RawMessage) (Notification, string) {
-	var recs []json.RawMessage
-	if err := json.Unmarshal(raw, &recs); err != nil {
-		return Notification{}, "Records is not an array: " + err.Error()
-	}
+func parseRecords(recs []s3Record) (Notification, string) {
 	if len(recs) == 0 {
 		return Notification{}, "no records"
 	}
 	var n Notification
-	for i, rr := range recs {
-		var r s3Record
-		if err := json.Unmarshal(rr, &r); err != nil {
-			return Notification{}, fmt.Sprintf("record %d: %v", i, err)
-		}
+	for i, r := range recs {
 		if r.EventSource == "aws:sqs" {
 			return Notification{}, fmt.Sprintf("record %d: eventSource is aws:sqs, not aws:s3 (a Lambda SQS event? parse each record's body instead)", i)
 		}
@@ -278,25 +266,20 @@ func parseRecords(raw json.RawMessage) (Notification, string) {
 			n.Ignored++
 			continue
 		}
-		if len(r.S3) == 0 {
+		e := r.S3
+		switch {
+		case e == nil:
 			return Notification{}, fmt.Sprintf("record %d: no s3 member", i)
-		}
-		var e s3Entity
-		if err := json.Unmarshal(r.S3, &e); err != nil {
-			return Notification{}, fmt.Sprintf("record %d: s3: %v", i, err)
-		}
-		if e.Bucket.Name == "" {
+		case e.Bucket.Name == "":
 			return Notification{}, fmt.Sprintf("record %d: no bucket name", i)
-		}
-		if e.Object.Key == "" {
+		case e.Object.Key == "":
 			return Notification{}, fmt.Sprintf("record %d: no object key", i)
+		case e.Object.Size < 0:
+			return Notification{}, fmt.Sprintf("record %d: negative size %d", i, e.Object.Size)
 		}
 		key, err := decodeKey(e.Object.Key)
 		if err != nil {
 			return Notification{}, fmt.Sprintf("record %d: bad key %q: %v", i, truncate(e.Object.Key), err)
-		}
-		if e.Object.Size < 0 {
-			return Notification{}, fmt.Sprintf("record %d: negative size %d", i, e.Object.Size)
 		}
 		if strings.HasSuffix(key, "/") {
 			n.Ignored++
@@ -307,36 +290,27 @@ func parseRecords(raw json.RawMessage) (Notification, string) {
 	return n, ""
 }
 
-func parseSNS(top map[string]json.RawMessage) (Notification, string) {
-	typ, ok := str(top, "Type")
-	if !ok {
-		return Notification{}, "SNS Type is not a string"
+func parseSNS(b envelope) (Notification, string) {
+	if *b.Type != "Notification" {
+		return Notification{}, fmt.Sprintf("SNS message of Type %q, not Notification", truncate(*b.Type))
 	}
-	if typ != "Notification" {
-		return Notification{}, fmt.Sprintf("SNS message of Type %q, not Notification", truncate(typ))
-	}
-	if !has(top, "Message") {
+	if b.Message == nil {
 		return Notification{}, "SNS Notification without Message"
 	}
-	msg, ok := str(top, "Message")
-	if !ok {
-		return Notification{}, "SNS Message is not a string"
-	}
-	n, reason := parse([]byte(msg), true)
+	n, reason := parse([]byte(*b.Message), true)
 	if reason != "" {
 		return Notification{}, "SNS Message: " + reason
 	}
 	return n, ""
 }
 
-func parseTestEvent(top map[string]json.RawMessage) (Notification, string) {
-	service, ok1 := str(top, "Service")
-	event, ok2 := str(top, "Event")
-	if !ok1 || !ok2 {
-		return Notification{}, "Service or Event is not a string"
-	}
-	if service != "Amazon S3" || event != "s3:TestEvent" {
-		return Notification{}, fmt.Sprintf("unknown event %q from service %q", truncate(event), truncate(service))
+func parseTestEvent(b envelope) (Notification, string) {
+	if b.Service == nil || *b.Service != "Amazon S3" || *b.Event != "s3:TestEvent" {
+		service := ""
+		if b.Service != nil {
+			service = *b.Service
+		}
+		return Notification{}, fmt.Sprintf("unknown event %q from service %q", truncate(*b.Event), truncate(service))
 	}
 	return Notification{Test: true}, ""
 }
@@ -355,36 +329,24 @@ type ebDetail struct {
 	Reason string `json:"reason"`
 }
 
-func parseEventBridge(top map[string]json.RawMessage) (Notification, string) {
-	detailType, ok := str(top, "detail-type")
-	if !ok {
-		return Notification{}, "EventBridge detail-type is not a string"
+func parseEventBridge(b envelope) (Notification, string) {
+	if b.Source == nil || *b.Source != "aws.s3" {
+		return Notification{}, fmt.Sprintf("EventBridge event %q is not from aws.s3", truncate(*b.DetailType))
 	}
-	if source, ok := str(top, "source"); !ok || source != "aws.s3" {
-		return Notification{}, fmt.Sprintf("EventBridge event %q is not from aws.s3", truncate(detailType))
-	}
-	if detailType != "Object Created" {
+	if *b.DetailType != "Object Created" {
 		return Notification{Ignored: 1}, ""
 	}
-	when, _ := str(top, "time")
-	raw, ok := top["detail"]
-	if !ok {
+	d := b.Detail
+	switch {
+	case d == nil:
 		return Notification{}, "EventBridge Object Created without detail"
-	}
-	var d ebDetail
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return Notification{}, "EventBridge detail: " + err.Error()
-	}
-	if d.Bucket.Name == "" {
+	case d.Bucket.Name == "":
 		return Notification{}, "EventBridge detail: no bucket name"
-	}
-	if d.Object.Key == "" {
+	case d.Object.Key == "":
 		return Notification{}, "EventBridge detail: no object key"
-	}
-	if d.Object.Size < 0 {
+	case d.Object.Size < 0:
 		return Notification{}, fmt.Sprintf("EventBridge detail: negative size %d", d.Object.Size)
-	}
-	if strings.HasSuffix(d.Object.Key, "/") {
+	case strings.HasSuffix(d.Object.Key, "/"):
 		return Notification{Ignored: 1}, ""
 	}
 	return Notification{Objects: []Object{{
@@ -395,7 +357,7 @@ func parseEventBridge(top map[string]json.RawMessage) (Notification, string) {
 		ETag:      d.Object.ETag,
 		Sequencer: d.Object.Sequencer,
 		EventName: createdPrefix + d.Reason,
-		EventTime: parseTime(when),
+		EventTime: parseTime(b.Time),
 	}}}, ""
 }
 
@@ -418,25 +380,6 @@ func parseTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// str returns the string member k of m: "" and true when it is absent or
-// null, false when it is not a string.
-func str(m map[string]json.RawMessage, k string) (string, bool) {
-	raw, ok := m[k]
-	if !ok {
-		return "", true
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
-}
-
-func has(m map[string]json.RawMessage, k string) bool {
-	_, ok := m[k]
-	return ok
 }
 
 // keyList names up to 8 keys of a JSON object, sorted, for error reasons.
@@ -481,7 +424,7 @@ func cut(s string) string {
 
 func newFormatError(body []byte, reason string) *FormatError {
 	if len(body) > maxExcerpt {
-		body = body[:maxExcerpt+utf8.UTFMax] // enough for cut; avoids copying a large body
+		body = body[:min(len(body), maxExcerpt+utf8.UTFMax)] // enough for cut; avoids copying a large body
 	}
 	return &FormatError{Reason: reason, Excerpt: truncate(string(body))}
 }
