@@ -567,3 +567,20 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestExcerptOfBodiesJustOverTheLimit: a body a few bytes longer than the
+// excerpt, held in a slice with no spare capacity (as SQS bodies are), is
+// cut without reading past its end.
+func TestExcerptOfBodiesJustOverTheLimit(t *testing.T) {
+	for n := maxExcerpt - 2; n <= maxExcerpt+utf8.UTFMax+2; n++ {
+		body := make([]byte, n, n)
+		for i := range body {
+			body[i] = 'x'
+		}
+		_, err := Parse(body)
+		var fe *FormatError
+		if !errors.As(err, &fe) || len(fe.Excerpt) != min(n, maxExcerpt) {
+			t.Errorf("%d bytes: %v", n, err)
+		}
+	}
+}
