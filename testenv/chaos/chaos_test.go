@@ -338,7 +338,7 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	t.Logf("verified in %s", since(phase))
-	t.Logf("worker log events: %s", fl.tally())
+	t.Logf("worker log events: %s", fl.logSummary())
 
 	summary := fmt.Sprintf("chaos: records=%d objects=%d findings=%d kills=%d restarts=%d revived=%d opensearch_restarts=%d "+
 		"lost=%d duplicated=%d regressed=%d mismatched=%d unexpected=%d dead_lettered=%d/%d elapsed=%s",
@@ -544,9 +544,9 @@ func (f *fleet) report() {
 	}
 }
 
-// tally counts the workers' log lines by level and message, to show what
+// logSummary counts the workers' log lines by level and message, to show what
 // the chaos made them do (returned messages, failed objects, retries).
-func (f *fleet) tally() string {
+func (f *fleet) logSummary() string {
 	counts := map[string]int{}
 	for slot := range workers {
 		fh, err := os.Open(f.logPath(slot))

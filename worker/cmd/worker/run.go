@@ -83,7 +83,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	logSearchConnection(log, c)
 	c.Sink.HTTPClient = httpClient
-	snk, err := sink.New(c.Sink)
+	cluster, err := sink.New(c.Sink)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		name, body := deadletter.IndexTemplate(c.Pipeline.DeadLetterIndex)
 		templates = append(templates, [2]string{name, body})
 		for _, t := range templates {
-			if err := installTemplate(ctx, log, snk, t[0], t[1]); err != nil {
+			if err := installTemplate(ctx, log, cluster, t[0], t[1]); err != nil {
 				return err
 			}
 		}
@@ -108,7 +108,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return nil
 	}
 	c.Pipeline.Logger, c.Pipeline.Metrics = log, m
-	p := pipeline.New(q, source.New(s3Client), snk, router, c.Pipeline)
+	p := pipeline.New(q, source.New(s3Client), cluster, router, c.Pipeline)
 	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.Sink.URLs),
 		"concurrency", c.Pipeline.Concurrency, "formats", formats.Names(), "routes", fmt.Sprint(c.Routes),
 		"index_prefix", c.Format.IndexPrefix, "dead_letter_index", c.Pipeline.DeadLetterIndex, "index_time_zone", c.Format.Location.String())
@@ -215,11 +215,11 @@ func newS3(cfg aws.Config) *s3.Client {
 // installTemplate retries while the cluster is unreachable, so a worker can
 // start before the cluster does. A stop (ctx done) while waiting is not an
 // error: the caller sees ctx and exits cleanly.
-func installTemplate(ctx context.Context, log *slog.Logger, snk *sink.Sink, name, body string) error {
+func installTemplate(ctx context.Context, log *slog.Logger, cluster *sink.Sink, name, body string) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for attempt := 1; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := snk.PutIndexTemplate(cctx, name, body)
+		err := cluster.PutIndexTemplate(cctx, name, body)
 		cancel()
 		if err == nil {
 			log.Info("index template installed", "name", name)

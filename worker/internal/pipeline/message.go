@@ -128,7 +128,7 @@ func (p *Pipeline) returnToQueue(log *slog.Logger, m queue.Message, after time.D
 // the dead-letter queue after maxReceiveCount receives.
 func (p *Pipeline) keepForRedrive(log *slog.Logger, err error) {
 	_, reason := classify(err)
-	p.metrics.MessagesLeft.WithLabelValues(reason).Inc()
+	p.metrics.MessagesKeptForRedrive.WithLabelValues(reason).Inc()
 	log.Error("message not deleted: permanent failure; the queue's redrive policy moves it to the dead-letter queue", "reason", reason, "err", err)
 }
 

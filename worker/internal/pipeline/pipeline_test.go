@@ -25,7 +25,8 @@ import (
 	"github.com/logtide/logtide/worker/internal/source"
 )
 
-// fakeQueue hands out its messages once and records every settlement.
+// fakeQueue hands out its messages once and records every delete and
+// visibility change.
 type fakeQueue struct {
 	mu         sync.Mutex
 	pending    []queue.Message
@@ -215,8 +216,8 @@ func TestFates(t *testing.T) {
 		"deleted done 2":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("done")) - 2,
 		"deleted test 1":     testutil.ToFloat64(m.MessagesDeleted.WithLabelValues("test_event")) - 1,
 		"returned 1":         testutil.ToFloat64(m.MessagesReturned.WithLabelValues("retryable")) - 1,
-		"left unparsable 1":  testutil.ToFloat64(m.MessagesLeft.WithLabelValues("unparsable_body")) - 1,
-		"left unavailable 2": testutil.ToFloat64(m.MessagesLeft.WithLabelValues("object_unavailable")) - 2,
+		"left unparsable 1":  testutil.ToFloat64(m.MessagesKeptForRedrive.WithLabelValues("unparsable_body")) - 1,
+		"left unavailable 2": testutil.ToFloat64(m.MessagesKeptForRedrive.WithLabelValues("object_unavailable")) - 2,
 		"records read 7":     testutil.ToFloat64(m.Records.WithLabelValues("read")) - 7, // a 2 + b 1 + bad 2 + a again 2
 		"records indexed 6":  testutil.ToFloat64(m.Records.WithLabelValues("indexed")) - 6,
 		"records dead 1":     testutil.ToFloat64(m.Records.WithLabelValues("dead_lettered")) - 1,
@@ -582,7 +583,7 @@ func TestRouting(t *testing.T) {
 		"objects skipped 1": testutil.ToFloat64(m.Objects.WithLabelValues("skipped")) - 1,
 		"objects failed 1":  testutil.ToFloat64(m.Objects.WithLabelValues("failed")) - 1,
 		"objects done 1":    testutil.ToFloat64(m.Objects.WithLabelValues("done")) - 1,
-		"left unrouted 1":   testutil.ToFloat64(m.MessagesLeft.WithLabelValues("unrouted")) - 1,
+		"left unrouted 1":   testutil.ToFloat64(m.MessagesKeptForRedrive.WithLabelValues("unrouted")) - 1,
 		"records indexed 1": testutil.ToFloat64(m.Records.WithLabelValues("indexed")) - 1,
 	} {
 		if got != 0 {

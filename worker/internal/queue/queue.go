@@ -1,5 +1,5 @@
-// Package queue receives S3 event notifications from an SQS queue and settles
-// them: delete, make visible again, or extend the time they stay hidden.
+// Package queue receives S3 event notifications from an SQS queue, deletes
+// them, makes them visible again or extends the time they stay hidden.
 package queue
 
 import (
