@@ -35,9 +35,11 @@ type Format interface {
 
 // Decoder turns records into documents.
 type Decoder interface {
-	// Decode turns one record into its document. A record that can never be
-	// indexed as it is yields a *RecordError, which dead-letters it.
-	Decode(record []byte) (Document, error)
+	// Decode turns one record into its document; n is the record's place
+	// in the object (its line), for ids derived from the object and the
+	// position. A record that can never be indexed as it is yields a
+	// *RecordError, which dead-letters it.
+	Decode(record []byte, n int) (Document, error)
 }
 
 // Document is one record ready for a bulk index action.

@@ -92,7 +92,7 @@ const maxID = 512
 //     the finding's action, whatever its type (PORT_PROBE has several).
 //
 // The record is otherwise indexed exactly as exported.
-func (g *GuardDuty) Decode(line []byte) (format.Document, error) {
+func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 	line = bytes.TrimSpace(line)
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
 		return format.Document{}, format.Errorf("not a JSON object")

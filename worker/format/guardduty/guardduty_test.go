@@ -78,7 +78,7 @@ func TestSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := g.Decode(line)
+		d, err := g.Decode(line, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -117,7 +117,7 @@ func TestPantherAndDerivedExports(t *testing.T) {
 	n := 0
 	for sc.Scan() {
 		n++
-		d, err := g.Decode(sc.Bytes())
+		d, err := g.Decode(sc.Bytes(), 0)
 		if err != nil {
 			t.Fatalf("line %d: %v", n, err)
 		}
@@ -144,13 +144,13 @@ func TestPantherAndDerivedExports(t *testing.T) {
 	if len(first) != 11 || len(re) != 1 {
 		t.Fatalf("derived exports: %d and %d lines", len(first), len(re))
 	}
-	nd, err := g.Decode(re[0])
+	nd, err := g.Decode(re[0], 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, l := range first {
-		d, err := g.Decode(l)
+		d, err := g.Decode(l, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func TestActionTypes(t *testing.T) {
 	}
 	for _, c := range cases {
 		line := `{` + base + `,"service":{"action":` + c.action + `}}`
-		d, err := g.Decode([]byte(line))
+		d, err := g.Decode([]byte(line), 0)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -276,7 +276,7 @@ func TestTimeZoneAndPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := mustGD(t, format.Options{IndexPrefix: "gd", Location: tokyo})
-	d, err := g.Decode([]byte(`{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":1772382600000}`))
+	d, err := g.Decode([]byte(`{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":1772382600000}`), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestRejects(t *testing.T) {
 		`{"arn":"a","createdAt":"yesterday","updatedAt":"2026-03-01T16:30:00Z"}`,
 		`{"arn":"` + strings.Repeat("a", 600) + `","createdAt":"2026-03-01T16:30:00Z","updatedAt":"2026-03-01T16:30:00Z"}`,
 	} {
-		_, err := g.Decode([]byte(line))
+		_, err := g.Decode([]byte(line), 0)
 		var re *format.RecordError
 		if !errors.As(err, &re) {
 			t.Errorf("%.60s: err %v, want a format.RecordError", line, err)

@@ -133,7 +133,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, l := range lines {
-			if _, err := g.Decode(l); err != nil {
+			if _, err := g.Decode(l, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

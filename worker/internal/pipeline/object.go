@@ -107,7 +107,7 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 		case err != nil:
 			return classifyRead(ctx, line, err)
 		default:
-			doc, err := dec.Decode(rec)
+			doc, err := dec.Decode(rec, line)
 			if err != nil {
 				e = t.deadLetter(deadletter.Record{Line: line, Stage: deadletter.StageTransform, Reason: err.Error(), Raw: rec})
 			} else {
