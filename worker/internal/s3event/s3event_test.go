@@ -573,7 +573,7 @@ func BenchmarkParse(b *testing.B) {
 // cut without reading past its end.
 func TestExcerptOfBodiesJustOverTheLimit(t *testing.T) {
 	for n := maxExcerpt - 2; n <= maxExcerpt+utf8.UTFMax+2; n++ {
-		body := make([]byte, n, n)
+		body := make([]byte, n) // no spare capacity
 		for i := range body {
 			body[i] = 'x'
 		}
