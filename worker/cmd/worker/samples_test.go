@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,21 +20,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logtide/logtide/testenv/awslocal"
+	"github.com/logtide/logtide/testenv/refdata"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/worker/format/guardduty"
 )
 
 // TestRealSampleExports indexes the reference GuardDuty export objects (real
 // sample findings, a synthetic re-export and an empty object) through the
 // whole path.
 func TestRealSampleExports(t *testing.T) {
-	dir := os.Getenv("SHARED_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
-	}
-	root := filepath.Join(dir, "derived", "guardduty")
-	if _, err := os.Stat(root); err != nil {
-		t.Fatalf("reference samples not found at %s (set SHARED_DATA): %v", root, err)
-	}
+	root := filepath.Join(refdata.Dir(t, "derived/guardduty"), "derived", "guardduty")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c, st, name, esURL := newStack(t, ctx, "samples", awslocal.Options{})
@@ -124,7 +120,10 @@ func TestRealSampleExports(t *testing.T) {
 			t.Fatal(err)
 		}
 		w, ok := newest[h.ID]
-		if !ok || d.UpdatedAt != w.updated || float64(d.Service.Count) != w.count {
+		// Times not in RFC 3339 are indexed as the instant they were read as.
+		was, err1 := guardduty.ParseTime(json.RawMessage(strconv.Quote(w.updated)))
+		is, err2 := guardduty.ParseTime(json.RawMessage(strconv.Quote(d.UpdatedAt)))
+		if !ok || err1 != nil || err2 != nil || !was.Equal(is) || float64(d.Service.Count) != w.count {
 			t.Errorf("%s: updatedAt %s count %d, want the newest copy %+v", h.ID, d.UpdatedAt, d.Service.Count, w)
 		}
 		if h.ID == reexport {

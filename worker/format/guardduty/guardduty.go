@@ -11,10 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/internal/indexname"
@@ -91,7 +93,12 @@ const maxID = 512
 //   - remote.ip and remote.location (geo_point) collect the remote addresses of
 //     the finding's action, whatever its type (PORT_PROBE has several).
 //
-// The record is otherwise indexed exactly as exported.
+// The record is otherwise indexed as exported, but for createdAt and
+// updatedAt written as numbers or without a zone: those are rewritten as the
+// UTC instant they were read as, so that the index name, @timestamp, the
+// version and the mapped fields all read them the same way (the index
+// mapping would read a number as epoch milliseconds, where GuardDuty's
+// EventBridge shape writes epoch seconds).
 func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 	line = bytes.TrimSpace(line)
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
@@ -114,29 +121,38 @@ func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 	if len(arn) > maxID {
 		return format.Document{}, format.Errorf("arn longer than %d bytes", maxID)
 	}
-	updated, err := ParseTime(f.updatedAt)
+	if strings.ContainsRune(arn, utf8.RuneError) {
+		// Invalid bytes read as U+FFFD, and two arns that differ only there
+		// would share one document.
+		return format.Document{}, format.Errorf("arn is not valid UTF-8")
+	}
+	updated, updatedRFC, err := readTime(f.updatedAt)
 	if err != nil {
 		return format.Document{}, format.Errorf("updatedAt: %v", err)
 	}
-	created, err := ParseTime(f.createdAt)
+	created, createdRFC, err := readTime(f.createdAt)
 	if err != nil {
 		return format.Document{}, format.Errorf("createdAt: %v", err)
+	}
+	version := updated.UnixMilli()
+	if version <= 0 {
+		return format.Document{}, format.Errorf("updatedAt %s is not after 1970-01-01T00:00:00Z: the finding has no version to order its copies by", updated.Format(time.RFC3339Nano))
 	}
 
 	// The record has an arn, so its object is not empty: the added fields
 	// follow a comma.
 	body := make([]byte, 0, len(line)+128)
-	body = append(body, line[:len(line)-1]...)
+	body = appendTimes(body, line[:len(line)-1], timeField{f.createdAt, created, createdRFC}, timeField{f.updatedAt, updated, updatedRFC})
 	body = append(body, `,"@timestamp":"`...)
-	body = updated.UTC().AppendFormat(body, "2006-01-02T15:04:05.000Z")
+	body = appendTime(body, updated)
 	body = append(body, '"')
-	body = appendRemote(body, actionRemotes(f.action))
+	body = appendRemote(body, actionRemotes(f.action).list)
 	body = append(body, '}')
 
 	return format.Document{
 		Index:   g.prefix + "-" + created.In(g.loc).Format("2006-01-02"),
 		ID:      arn,
-		Version: updated.UnixMilli(),
+		Version: version,
 		Body:    body,
 	}, nil
 }
@@ -147,7 +163,7 @@ func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 // types carry at most one remote party each, except PORT_PROBE, which has a
 // list of them in portProbeDetails). A block whose remote party has fields
 // of unexpected types contributes nothing; the record still indexes.
-func actionRemotes(action []byte) []remote {
+func actionRemotes(action []byte) remotes {
 	blocks := map[string][]byte{}
 	members(action, func(name, value []byte) {
 		if len(value) > 0 && value[0] == '{' {
@@ -161,12 +177,12 @@ func actionRemotes(action []byte) []remote {
 		names = append(names, name)
 	}
 	sort.Strings(names) // stable output whatever the map order
-	var out []remote
+	var out remotes
 	for _, name := range names {
 		block := blocks[name]
 		if name != "portProbeAction" {
 			if d, ok := parseIPDetails(member(block, "remoteIpDetails")); ok {
-				out = appendRemoteDetails(out, d)
+				out.add(d)
 			}
 			continue
 		}
@@ -189,7 +205,7 @@ func actionRemotes(action []byte) []remote {
 		})
 		if ok {
 			for _, d := range probes {
-				out = appendRemoteDetails(out, d)
+				out.add(d)
 			}
 		}
 	}
@@ -264,9 +280,19 @@ type remote struct {
 	hasGeo   bool
 }
 
-func appendRemoteDetails(out []remote, d *ipDetails) []remote {
+// remotes collects the distinct remote parties of a finding, in order.
+type remotes struct {
+	list []remote
+	// seen holds the parties once there are more than a few: a PORT_PROBE
+	// finding can name tens of thousands.
+	seen map[remote]struct{}
+}
+
+// add adds the party of d, unless it is already there or names neither an
+// address nor a location.
+func (rs *remotes) add(d *ipDetails) {
 	if d == nil {
-		return out
+		return
 	}
 	r := remote{ip: d.IPv4}
 	if r.ip == "" {
@@ -282,14 +308,23 @@ func appendRemoteDetails(out []remote, d *ipDetails) []remote {
 		}
 	}
 	if r.ip == "" && !r.hasGeo {
-		return out
+		return
 	}
-	for _, o := range out {
-		if o == r {
-			return out
+	if rs.seen == nil && len(rs.list) >= 8 {
+		rs.seen = make(map[remote]struct{}, 2*len(rs.list))
+		for _, o := range rs.list {
+			rs.seen[o] = struct{}{}
 		}
 	}
-	return append(out, r)
+	if rs.seen != nil {
+		if _, dup := rs.seen[r]; dup {
+			return
+		}
+		rs.seen[r] = struct{}{}
+	} else if slices.Contains(rs.list, r) {
+		return
+	}
+	rs.list = append(rs.list, r)
 }
 
 func appendRemote(body []byte, rs []remote) []byte {
@@ -339,6 +374,47 @@ func appendRemote(body []byte, rs []remote) []byte {
 	return append(body, '}')
 }
 
+// timeField is a timestamp of the record: its raw value and the instant it
+// was read as.
+type timeField struct {
+	raw []byte
+	t   time.Time
+	// rfc3339: the value is an RFC 3339 string, which the index mapping
+	// reads as the same instant: it stays as it is.
+	rfc3339 bool
+}
+
+// appendTimes appends obj, with every timestamp that the index mapping
+// could read otherwise than the worker did replaced by its UTC instant in
+// RFC 3339. Each raw value is a slice of obj.
+func appendTimes(body, obj []byte, fields ...timeField) []byte {
+	from := 0
+	for _, f := range sortedByOffset(obj, fields) {
+		if f.rfc3339 {
+			continue
+		}
+		at := cap(obj) - cap(f.raw) // offset of f.raw in obj
+		body = append(body, obj[from:at]...)
+		body = append(body, '"')
+		body = appendTime(body, f.t)
+		body = append(body, '"')
+		from = at + len(f.raw)
+	}
+	return append(body, obj[from:]...)
+}
+
+// sortedByOffset orders the fields as they appear in obj (there are two).
+func sortedByOffset(obj []byte, fields []timeField) []timeField {
+	if len(fields) == 2 && cap(fields[0].raw) < cap(fields[1].raw) {
+		fields[0], fields[1] = fields[1], fields[0]
+	}
+	return fields
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+}
+
 var timeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999", // no zone: UTC
@@ -350,30 +426,38 @@ var timeLayouts = []string{
 // ISO-8601 with or without fractional seconds or zone (UTC assumed), a space
 // instead of the T, or epoch seconds/milliseconds as a number.
 func ParseTime(raw json.RawMessage) (time.Time, error) {
+	t, _, err := readTime(raw)
+	return t, err
+}
+
+// readTime is ParseTime, and also says whether the value was an RFC 3339
+// string, which the index mapping reads as the same instant.
+func readTime(raw []byte) (t time.Time, rfc3339 bool, err error) {
 	s := string(bytes.TrimSpace(raw))
 	if s == "" || s == "null" {
-		return time.Time{}, errors.New("missing")
+		return time.Time{}, false, errors.New("missing")
 	}
 	if s[0] != '"' {
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || v <= 0 {
-			return time.Time{}, fmt.Errorf("not a time: %.40s", s)
+			return time.Time{}, false, fmt.Errorf("not a time: %.40s", s)
 		}
 		if v < 1e11 { // seconds until the year 5138; milliseconds otherwise
-			return time.UnixMilli(int64(v * 1000)).UTC(), nil
+			return time.UnixMilli(int64(v * 1000)).UTC(), false, nil
 		}
-		return time.UnixMilli(int64(v)).UTC(), nil
+		return time.UnixMilli(int64(v)).UTC(), false, nil
 	}
 	var str string
-	if len(s) >= 2 && s[len(s)-1] == '"' && !strings.ContainsRune(s, '\\') {
+	plain := len(s) >= 2 && s[len(s)-1] == '"' && !strings.ContainsRune(s, '\\')
+	if plain {
 		str = s[1 : len(s)-1] // the usual case: nothing to unescape
 	} else if err := json.Unmarshal(raw, &str); err != nil {
-		return time.Time{}, fmt.Errorf("not a time: %.40s", s)
+		return time.Time{}, false, fmt.Errorf("not a time: %.40s", s)
 	}
-	for _, l := range timeLayouts {
+	for i, l := range timeLayouts {
 		if t, err := time.Parse(l, str); err == nil {
-			return t.UTC(), nil
+			return t.UTC(), plain && i == 0, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("not a time: %.40q", str)
+	return time.Time{}, false, fmt.Errorf("not a time: %.40q", str)
 }

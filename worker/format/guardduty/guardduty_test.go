@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,25 +13,15 @@ import (
 	"time"
 	_ "time/tzdata"
 
+	"github.com/logtide/logtide/testenv/refdata"
 	"github.com/logtide/logtide/worker/format"
 )
 
-// sharedData locates the reference samples beside the repository. CI has them;
-// a missing folder is a failure, never a skip.
+// sharedData is the reference data folder (testenv/refdata); the test is
+// skipped where it is absent.
 func sharedData(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("SHARED_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(abs, "guardduty")); err != nil {
-		t.Fatalf("reference samples not found at %s (set SHARED_DATA): %v", abs, err)
-	}
-	return abs
+	return refdata.Dir(t, "guardduty")
 }
 
 func mustGD(t *testing.T, o format.Options) *GuardDuty {
@@ -49,6 +40,77 @@ func decodeBody(t *testing.T, d format.Document) map[string]any {
 		t.Fatalf("body is not JSON: %v\n%s", err, d.Body)
 	}
 	return m
+}
+
+// TestFixtureFindings decodes the project's own findings (testdata/): every
+// shape of timestamp, a re-export, the action types with remote parties,
+// and a finding without an action.
+func TestFixtureFindings(t *testing.T) {
+	g := mustGD(t, format.Options{})
+	b, err := os.ReadFile(filepath.Join("testdata", "findings.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	const det = "arn:aws:guardduty:%s:210987654321:detector/4ec6b2d0a1f3e5c7b9d1f3a5c7e9b1d3/finding/%s"
+	want := []struct {
+		region, id, index, ts string
+		version               int64
+		createdAt, updatedAt  string // as indexed
+		ips                   []string
+		locs                  int
+	}{
+		{"eu-west-1", "1a2b3c4d5e6f708192a3b4c5d6e7f801", "guardduty-2026-03-14", "2026-03-14T09:02:31.117Z", 1773478951117,
+			"2026-03-14T09:02:31.117Z", "2026-03-14T09:02:31.117Z", []string{"198.51.100.77"}, 0}, // 0,0 is an unknown place
+		{"eu-west-1", "2b3c4d5e6f708192a3b4c5d6e7f80912", "guardduty-2026-03-14", "2026-03-14T11:35:00.000Z", 1773488100000,
+			"2026-03-14T10:05:00.000Z", "2026-03-14T11:35:00.000Z", []string{"192.0.2.44"}, 1},
+		// The re-export: same id and index, a larger version.
+		{"eu-west-1", "2b3c4d5e6f708192a3b4c5d6e7f80912", "guardduty-2026-03-14", "2026-03-15T02:05:00.000Z", 1773540300000,
+			"2026-03-14T10:05:00.000Z", "2026-03-15T02:05:00.000Z", []string{"192.0.2.44"}, 1},
+		// Epoch seconds with a fraction and epoch milliseconds: both are
+		// indexed as the instant they were read as.
+		{"us-east-1", "3c4d5e6f708192a3b4c5d6e7f8091a2b", "guardduty-2026-03-15", "2026-03-15T00:00:00.250Z", 1773532800250,
+			"2026-03-15T00:00:00.250Z", "2026-03-15T00:00:00.250Z", []string{"2001:db8::7"}, 1},
+		// Space-separated times without a zone are UTC; no action, no remote.
+		{"us-east-1", "4d5e6f708192a3b4c5d6e7f8091a2b3c", "guardduty-2026-03-16", "2026-03-16T05:00:00.125Z", 1773637200125,
+			"2026-03-16T04:10:22.500Z", "2026-03-16T05:00:00.125Z", nil, 0},
+		{"eu-west-1", "5e6f708192a3b4c5d6e7f8091a2b3c4d", "guardduty-2026-03-17", "2026-03-17T06:00:01.000Z", 1773727201000,
+			"2026-03-17T00:00:01Z", "2026-03-17T06:00:01Z", []string{"192.0.2.10", "192.0.2.11", "192.0.2.12"}, 1},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d fixture findings, want %d", len(lines), len(want))
+	}
+	for i, w := range want {
+		d, err := g.Decode([]byte(lines[i]), i+1)
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if id := fmt.Sprintf(det, w.region, w.id); d.ID != id || d.Index != w.index || d.Version != w.version {
+			t.Errorf("line %d: id %s index %s version %d, want %s %s %d", i+1, d.ID, d.Index, d.Version, id, w.index, w.version)
+		}
+		m := decodeBody(t, d)
+		if m["@timestamp"] != w.ts || m["createdAt"] != w.createdAt || m["updatedAt"] != w.updatedAt {
+			t.Errorf("line %d: @timestamp %v createdAt %v updatedAt %v, want %s %s %s", i+1, m["@timestamp"], m["createdAt"], m["updatedAt"], w.ts, w.createdAt, w.updatedAt)
+		}
+		r, _ := m["remote"].(map[string]any)
+		ips, _ := r["ip"].([]any)
+		if fmt.Sprint(ips) != fmt.Sprint(w.ips) && !(len(ips) == 0 && len(w.ips) == 0) {
+			t.Errorf("line %d: remote.ip %v, want %v", i+1, ips, w.ips)
+		}
+		if locs, _ := r["location"].([]any); len(locs) != w.locs {
+			t.Errorf("line %d: remote.location %v, want %d points", i+1, locs, w.locs)
+		}
+		// Everything else is as exported.
+		var orig map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &orig); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range orig {
+			if k != "createdAt" && k != "updatedAt" && fmt.Sprint(m[k]) != fmt.Sprint(v) {
+				t.Errorf("line %d: %s changed from %v to %v", i+1, k, v, m[k])
+			}
+		}
+	}
 }
 
 func TestSamples(t *testing.T) {
@@ -331,4 +393,78 @@ func TestTemplateIsJSON(t *testing.T) {
 	if name != "gd" || m["index_patterns"].([]any)[0] != "gd-*" {
 		t.Errorf("template %s patterns %v", name, m["index_patterns"])
 	}
+}
+
+// TestNoRecordWithoutAVersion: a finding claiming an updatedAt at or before
+// 1970 (a zero time written by a broken exporter) would be written without a
+// version and could never be repaired by the correct export: it is
+// dead-lettered instead.
+func TestNoRecordWithoutAVersion(t *testing.T) {
+	g := mustGD(t, format.Options{})
+	for _, updated := range []string{`"1970-01-01T00:00:00Z"`, `"1969-12-31T23:59:59Z"`, `"0001-01-01T00:00:00Z"`, `"1970-01-01 00:00:00"`} {
+		_, err := g.Decode([]byte(`{"arn":"a","createdAt":"2026-01-01T00:00:00Z","updatedAt":`+updated+`}`), 1)
+		var re *format.RecordError
+		if !errors.As(err, &re) || !strings.Contains(re.Reason, "no version") {
+			t.Errorf("updatedAt %s: %v", updated, err)
+		}
+	}
+	d, err := g.Decode([]byte(`{"arn":"a","createdAt":"1970-01-01T00:00:00Z","updatedAt":"1970-01-01T00:00:00.001Z"}`), 1)
+	if err != nil || d.Version != 1 {
+		t.Errorf("the first millisecond after 1970: version %d, %v", d.Version, err)
+	}
+}
+
+// TestArnMustBeUTF8: invalid bytes would read as U+FFFD, and two such arns
+// would share one document.
+func TestArnMustBeUTF8(t *testing.T) {
+	g := mustGD(t, format.Options{})
+	for _, arn := range []string{"\"arn:aws:guardduty:x\xff\"", `"arn:aws:guardduty:\ud800"`} {
+		_, err := g.Decode([]byte(`{"arn":`+arn+`,"createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z"}`), 1)
+		var re *format.RecordError
+		if !errors.As(err, &re) || !strings.Contains(re.Reason, "UTF-8") {
+			t.Errorf("arn %q: %v", arn, err)
+		}
+	}
+}
+
+// TestManyPortProbes: the remote parties of a PORT_PROBE finding are
+// gathered in linear time, even with tens of thousands of them (80,000 once
+// took 16 s).
+func TestManyPortProbes(t *testing.T) {
+	g := mustGD(t, format.Options{})
+	decode := func(n int) time.Duration {
+		var b strings.Builder
+		b.WriteString(`{"arn":"a","createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z","service":{"action":{"actionType":"PORT_PROBE","portProbeAction":{"portProbeDetails":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"localPortDetails":{"port":22},"remoteIpDetails":{"ipAddressV4":"10.%d.%d.%d","geoLocation":{"lat":%d.5,"lon":%d.25}}}`, i>>16, (i>>8)&255, i&255, i%80, i%170)
+		}
+		b.WriteString(`]}}}}`)
+		line := []byte(b.String())
+		start := time.Now()
+		d, err := g.Decode(line, 1)
+		took := time.Since(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Remote struct {
+				IP []string `json:"ip"`
+			} `json:"remote"`
+		}
+		if err := json.Unmarshal(d.Body, &m); err != nil || len(m.Remote.IP) != n {
+			t.Fatalf("%d remote addresses, want %d (%v)", len(m.Remote.IP), n, err)
+		}
+		return took
+	}
+	small, large := decode(10000), decode(80000)
+	// Eight times the parties: linear time takes about eight times as long,
+	// quadratic time 64 times. The ratio holds with -race and on slow
+	// machines, where absolute times do not.
+	if large > 24*small && large > 100*time.Millisecond {
+		t.Errorf("10,000 probes took %s, 80,000 took %s: not linear", small, large)
+	}
+	t.Logf("10,000 probes: %s; 80,000: %s", small, large)
 }
