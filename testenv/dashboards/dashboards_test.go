@@ -48,6 +48,9 @@ var noDataWhenHealthy = map[string]string{
 	// cluster still failing after every retry) or a shutdown that outlasts
 	// its grace period.
 	"logtide_messages_returned_total": "",
+	// Only while the cluster refuses whole bulk requests (the fault tests
+	// and the chaos test make it do so).
+	"logtide_bulk_request_failures_total": "",
 }
 
 // TestDashboardsAgainstLiveServices runs a worker on the local stack with a

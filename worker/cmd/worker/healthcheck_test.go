@@ -123,7 +123,7 @@ func TestHealthcheckAgainstWorkerServer(t *testing.T) {
 	addr := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serveHTTP(ctx, "127.0.0.1:0", metrics.New("test").Handler(), func(a net.Addr) { addr <- a })
+		done <- serveHTTP(ctx, "127.0.0.1:0", metrics.New("test").Handler(nil), 30*time.Second, func(a net.Addr) { addr <- a })
 	}()
 	var a net.Addr
 	select {

@@ -20,6 +20,7 @@ import (
 	sdkhttp "github.com/logtide/logtide/shared/awshttp"
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/formats"
+	"github.com/logtide/logtide/worker/internal/backoff"
 	"github.com/logtide/logtide/worker/internal/config"
 	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/metrics"
@@ -87,52 +88,43 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	c.Pipeline.Logger, c.Pipeline.Metrics = log, m
+	p := pipeline.New(q, source.New(s3Client, c.ObjectReadTimeout), cluster, router, c.Pipeline)
+
+	// The metrics server comes first and lives as long as the pipeline:
+	// /healthz answers while the templates wait for the cluster.
+	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
+	var g errgroup.Group
+	if c.MetricsAddr != "" {
+		g.Go(func() error {
+			return serveHTTP(srvCtx, c.MetricsAddr, m.Handler(p.Health), 30*time.Second, func(a net.Addr) { log.Info("serving /metrics and /healthz", "addr", a.String()) })
+		})
+	}
+	if c.PprofAddr != "" {
+		g.Go(func() error {
+			return serveHTTP(srvCtx, c.PprofAddr, pprofHandler(), 0, func(a net.Addr) { log.Info("serving /debug/pprof/", "addr", a.String()) })
+		})
+	}
+	var runErr error
 	if c.InstallTemplate {
-		templates := make([][2]string, 0, len(fs)+1)
-		for _, f := range fs {
-			name, body := f.IndexTemplate()
-			templates = append(templates, [2]string{name, body})
-		}
-		name, body := deadletter.IndexTemplate(c.Pipeline.DeadLetterIndex)
-		templates = append(templates, [2]string{name, body})
-		for _, t := range templates {
-			if err := installTemplate(ctx, log, cluster, t[0], t[1]); err != nil {
-				return err
-			}
-		}
+		installTemplates(ctx, log, cluster, fs, c.Pipeline.DeadLetterIndex)
 	}
 	if ctx.Err() != nil {
 		// Stopped while waiting for the cluster: nothing was received, so
 		// this is a clean stop.
 		log.Info("worker stopped before receiving anything")
-		return nil
+	} else {
+		log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.Sink.URLs),
+			"concurrency", c.Pipeline.Concurrency, "formats", formats.Names(), "routes", fmt.Sprint(c.Routes),
+			"index_prefix", c.Format.IndexPrefix, "dead_letter_index", c.Pipeline.DeadLetterIndex, "index_time_zone", c.Format.Location.String())
+		runErr = p.Run(ctx)
+		if runErr == nil {
+			log.Info("worker stopped")
+		}
 	}
-	c.Pipeline.Logger, c.Pipeline.Metrics = log, m
-	p := pipeline.New(q, source.New(s3Client), cluster, router, c.Pipeline)
-	log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.Sink.URLs),
-		"concurrency", c.Pipeline.Concurrency, "formats", formats.Names(), "routes", fmt.Sprint(c.Routes),
-		"index_prefix", c.Format.IndexPrefix, "dead_letter_index", c.Pipeline.DeadLetterIndex, "index_time_zone", c.Format.Location.String())
-
-	// The metrics server lives exactly as long as the pipeline.
-	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
-	var g errgroup.Group
-	if c.MetricsAddr != "" {
-		g.Go(func() error {
-			return serveHTTP(srvCtx, c.MetricsAddr, m.Handler(), func(a net.Addr) { log.Info("serving /metrics and /healthz", "addr", a.String()) })
-		})
-	}
-	if c.PprofAddr != "" {
-		g.Go(func() error {
-			return serveHTTP(srvCtx, c.PprofAddr, pprofHandler(), func(a net.Addr) { log.Info("serving /debug/pprof/", "addr", a.String()) })
-		})
-	}
-	runErr := p.Run(ctx)
 	stopServer()
 	if err := g.Wait(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("metrics server: %w", err)
-	}
-	if runErr == nil {
-		log.Info("worker stopped")
 	}
 	return runErr
 }
@@ -212,30 +204,38 @@ func newS3(cfg aws.Config) *s3.Client {
 	})
 }
 
-// installTemplate retries while the cluster is unreachable, so a worker can
-// start before the cluster does. A stop (ctx done) while waiting is not an
-// error: the caller sees ctx and exits cleanly.
-func installTemplate(ctx context.Context, log *slog.Logger, cluster *sink.Sink, name, body string) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for attempt := 1; ; attempt++ {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := cluster.PutIndexTemplate(cctx, name, body)
-		cancel()
-		if err == nil {
-			log.Info("index template installed", "name", name)
-			return nil
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		log.Warn("index template not installed yet; retrying", "attempt", attempt, "err", err)
-		select {
-		case <-time.After(3 * time.Second):
-		case <-ctx.Done():
-			return nil
+// installTemplates installs the index templates of every format and of the
+// dead-letter index, waiting for the cluster as long as it takes: a worker
+// can start before its cluster does, or while it refuses it, and it takes
+// no message until the templates are in place. It returns early only when
+// ctx ends.
+func installTemplates(ctx context.Context, log *slog.Logger, cluster *sink.Sink, fs []format.Format, deadLetterIndex string) {
+	type template struct{ name, body string }
+	var ts []template
+	for _, f := range fs {
+		name, body := f.IndexTemplate()
+		ts = append(ts, template{name, body})
+	}
+	name, body := deadletter.IndexTemplate(deadLetterIndex)
+	ts = append(ts, template{name, body})
+	for _, t := range ts {
+		for attempt := 1; ; attempt++ {
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := cluster.PutIndexTemplate(cctx, t.name, t.body)
+			cancel()
+			if err == nil {
+				log.Info("index template installed", "name", t.name)
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			d := backoff.Delay(time.Second, 30*time.Second, attempt)
+			log.Warn("index template not installed yet; the worker waits for the cluster before it takes any message",
+				"name", t.name, "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
+			if !backoff.Sleep(ctx, d) {
+				return
+			}
 		}
 	}
 }

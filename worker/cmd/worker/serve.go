@@ -9,8 +9,9 @@ import (
 )
 
 // serveHTTP answers h on addr until ctx is done. ready is called with the
-// bound address once listening (useful with port 0).
-func serveHTTP(ctx context.Context, addr string, h http.Handler, ready func(net.Addr)) error {
+// bound address once listening (useful with port 0). writeTimeout bounds the
+// writing of one answer (0: none, for profiles that take their time).
+func serveHTTP(ctx context.Context, addr string, h http.Handler, writeTimeout time.Duration, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -18,7 +19,10 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, ready func(net.
 	if ready != nil {
 		ready(ln.Addr())
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// A client that sends slowly or keeps connections open cannot hold the
+	// server's goroutines.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: writeTimeout, IdleTimeout: 60 * time.Second}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logtide/logtide/worker/internal/limit"
@@ -87,11 +88,13 @@ type Options struct {
 	// SlowRequest is the duration above which a request counts as the
 	// cluster being overloaded.
 	SlowRequest time.Duration
-	// Attempts is how many times a request with failures that may pass is
-	// sent before its documents are given up.
-	Attempts int
-	// RetryBase is the first retry delay; it doubles up to RetryMax, with
-	// jitter.
+	// RequestTimeout bounds one request, from sending its first byte to
+	// reading its last: a cluster that stalls cannot hold a sender forever.
+	RequestTimeout time.Duration
+	// RetryBase is the first delay before a request or items the cluster did
+	// not take are sent again; it doubles up to RetryMax, with jitter. There
+	// is no last attempt: what the cluster does not take waits, with intake
+	// paused, until it does or the worker stops.
 	RetryBase, RetryMax time.Duration
 
 	// Pressure, if not nil, is told how the cluster copes.
@@ -103,14 +106,14 @@ type Options struct {
 // DefaultOptions are the worker's defaults.
 func DefaultOptions() Options {
 	return Options{
-		MaxDocs:       1000,
-		MaxBytes:      5 << 20,
-		Concurrency:   4,
-		FlushInterval: 50 * time.Millisecond,
-		SlowRequest:   10 * time.Second,
-		Attempts:      12,
-		RetryBase:     200 * time.Millisecond,
-		RetryMax:      30 * time.Second,
+		MaxDocs:        1000,
+		MaxBytes:       5 << 20,
+		Concurrency:    4,
+		FlushInterval:  50 * time.Millisecond,
+		SlowRequest:    10 * time.Second,
+		RequestTimeout: 2 * time.Minute,
+		RetryBase:      200 * time.Millisecond,
+		RetryMax:       30 * time.Second,
 	}
 }
 
@@ -129,8 +132,11 @@ func (o *Options) Validate() error {
 	if o.MaxDocs < 1 || o.MaxBytes < 1024 {
 		errs = append(errs, errors.New("bulk-max-docs must be at least 1 and bulk-max-bytes at least 1024"))
 	}
-	if o.Attempts < 1 || o.RetryBase <= 0 || o.RetryMax < o.RetryBase {
-		errs = append(errs, errors.New("bulk retries: want at least one attempt and 0 < base ≤ max delay"))
+	if o.RequestTimeout <= 0 {
+		errs = append(errs, errors.New("bulk-timeout must be positive"))
+	}
+	if o.RetryBase <= 0 || o.RetryMax < o.RetryBase {
+		errs = append(errs, errors.New("bulk retry delays: want 0 < base ≤ max"))
 	}
 	return errors.Join(errs...)
 }
@@ -148,6 +154,9 @@ type Batcher struct {
 	metrics *metrics.Metrics
 	in      chan Entry
 	senders *limit.Adaptive
+	// maxBytes bounds one request: MaxBytes, lowered when the cluster
+	// refuses a request as too large.
+	maxBytes atomic.Int64
 	// ended is signalled when a producer has submitted its last entry, freed
 	// when a sender is done: a producer that waits only for the current
 	// request gets it sent as soon as a sender is free, instead of after the
@@ -169,7 +178,7 @@ func New(w Writer, o Options) *Batcher {
 		o.Pressure = noPressure{}
 	}
 	m := o.Metrics
-	return &Batcher{
+	b := &Batcher{
 		w:       w,
 		opts:    o,
 		log:     o.Logger,
@@ -179,6 +188,9 @@ func New(w Writer, o Options) *Batcher {
 		freed:   make(chan struct{}, 1),
 		senders: limit.New(1, o.Concurrency, func(n int) { m.BulkConcurrency.Set(float64(n)) }),
 	}
+	b.maxBytes.Store(int64(o.MaxBytes))
+	m.BulkMaxBytes.Set(float64(o.MaxBytes))
+	return b
 }
 
 // gatherWindow is how long a request that an ended producer waits for is
@@ -268,7 +280,7 @@ func (b *Batcher) Run(ctx context.Context) {
 			}
 			cur = append(cur, e)
 			size += e.size()
-			if len(cur) >= b.opts.MaxDocs || size >= b.opts.MaxBytes {
+			if len(cur) >= b.opts.MaxDocs || int64(size) >= b.maxBytes.Load() {
 				send()
 			}
 		case <-flush.C:

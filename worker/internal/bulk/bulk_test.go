@@ -2,6 +2,7 @@ package bulk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -177,13 +178,214 @@ func TestRefusedEntryIsReplaced(t *testing.T) {
 	}
 }
 
-func TestGivesUpAfterAttempts(t *testing.T) {
-	w := &fakeWriter{err: func(int) error { return &sink.RequestError{Retryable: true, Err: fmt.Errorf("connection refused")} }}
+// TestClusterRefusalIsWaitedOut: however the cluster refuses a request
+// (a rotated password, throttling, an outage), the documents wait, with
+// intake paused, and are written once it takes them.
+func TestClusterRefusalIsWaitedOut(t *testing.T) {
+	for _, refusal := range []error{
+		&sink.RequestError{Status: 401, Err: errors.New("unauthorized")},
+		&sink.RequestError{Status: 403, Err: errors.New("security_exception")},
+		&sink.RequestError{Status: 404, Err: errors.New("no handler")},
+		&sink.RequestError{Status: 408, Err: errors.New("timeout")},
+		&sink.RequestError{Status: 429, Err: errors.New("es_rejected_execution_exception")},
+		&sink.RequestError{Status: 502, Err: errors.New("bad gateway")},
+		&sink.RequestError{Err: errors.New("dial tcp: connection refused")},
+	} {
+		t.Run(refusal.Error(), func(t *testing.T) {
+			// 30 refusals: well past any former limit of attempts.
+			w := &fakeWriter{err: func(call int) error {
+				if call < 30 {
+					return refusal
+				}
+				return nil
+			}}
+			p := &pressure{}
+			o := testOptions()
+			o.RetryMax = time.Millisecond
+			o.Pressure = p
+			a := newOwner(2)
+			run(t, w, o, a)
+			if fmt.Sprint(a.outcomes) != "map[o0-0:written o0-1:written]" || len(w.calls) != 31 {
+				t.Errorf("%d requests, outcomes %v", len(w.calls), a.outcomes)
+			}
+			if p.paused != 1 || p.resumed != 1 {
+				t.Errorf("paused %d, resumed %d: intake must pause while the cluster refuses", p.paused, p.resumed)
+			}
+		})
+	}
+}
+
+// TestItemsTheClusterDoesNotTakeYet: items refused for reasons of the
+// cluster (credentials, a missing index, throttling) are sent again until
+// taken, never dead-lettered.
+func TestItemsTheClusterDoesNotTakeYet(t *testing.T) {
+	w := &fakeWriter{answer: func(call int, it sink.Item) sink.Outcome {
+		if call < 20 && it.ID == "o0-1" {
+			return sink.Retry
+		}
+		return sink.Written
+	}}
+	a := newOwner(2)
 	o := testOptions()
-	o.Attempts = 3
-	a := newOwner(1)
+	o.RetryMax = time.Millisecond
 	run(t, w, o, a)
-	if len(w.calls) != 3 || !strings.HasPrefix(a.outcomes["o0-0"], "error: 3 attempts") {
+	if fmt.Sprint(a.outcomes) != "map[o0-0:written o0-1:written]" || len(a.replaced) != 0 {
+		t.Errorf("outcomes %v, replaced %v", a.outcomes, a.replaced)
+	}
+}
+
+// TestRefusedReplacementIsSentAgain: the dead-letter index refusing a
+// replacement is a problem of its settings: the replacement waits.
+func TestRefusedReplacementIsSentAgain(t *testing.T) {
+	w := &fakeWriter{answer: func(call int, it sink.Item) sink.Outcome {
+		switch {
+		case it.ID == "o0-0":
+			return sink.Rejected
+		case it.Index == "dead" && call < 6:
+			return sink.Rejected
+		}
+		return sink.Written
+	}}
+	a := newOwner(2)
+	o := testOptions()
+	o.RetryMax = time.Millisecond
+	run(t, w, o, a)
+	if a.outcomes["dead-o0-0"] != "replacement written" || len(w.calls) < 6 {
 		t.Errorf("%d requests, outcomes %v", len(w.calls), a.outcomes)
 	}
+}
+
+// sizeLimited refuses requests of more than limit bytes of documents with
+// 413, like a cluster's http.max_content_length.
+type sizeLimited struct {
+	fakeWriter
+	limit int
+	sizes []int
+}
+
+func (w *sizeLimited) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, error) {
+	n := 0
+	for _, it := range items {
+		n += len(it.Body)
+	}
+	w.mu.Lock()
+	w.sizes = append(w.sizes, n)
+	w.mu.Unlock()
+	if n > w.limit {
+		return nil, &sink.RequestError{Status: 413, Err: errors.New("Request Entity Too Large")}
+	}
+	return w.fakeWriter.Bulk(ctx, items)
+}
+
+// TestRequestsFitTheCluster: a request refused as too large is split in
+// halves until its parts fit; a document that alone is too large is
+// replaced (dead-lettered) with the reason; later requests are made small
+// enough from the start.
+func TestRequestsFitTheCluster(t *testing.T) {
+	w := &sizeLimited{limit: 40 << 10}
+	o := testOptions()
+	o.MaxBytes = 1 << 20
+	o.FlushInterval = time.Hour // requests are sent when full, or at the end
+	b := New(w, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var running sync.WaitGroup
+	running.Go(func() { b.Run(ctx) })
+	a := newOwner(101)
+	doc := []byte(`{"x":"` + strings.Repeat("a", 1000) + `"}`)
+	for i := range 100 {
+		if err := b.Submit(ctx, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("d%d", i), Body: doc}, Owner: a, Line: i + 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	huge := Entry{Item: sink.Item{Index: "i", ID: "huge", Body: []byte(`{"x":"` + strings.Repeat("b", 50<<10) + `"}`)}, Owner: a, Line: 101}
+	if err := b.Submit(ctx, huge); err != nil {
+		t.Fatal(err)
+	}
+	// Sent when full or at the end: wait for the first round's outcomes.
+	b.Ended()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a.mu.Lock()
+		n := len(a.outcomes)
+		a.mu.Unlock()
+		if n == 101 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	firstRound := len(w.sizes)
+	// A second round: the size that fits is known, no request is refused.
+	a2 := newOwner(100)
+	for i := range 100 {
+		if err := b.Submit(ctx, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("e%d", i), Body: doc}, Owner: a2, Line: i + 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+	running.Wait()
+	for _, ow := range []*owner{a, a2} {
+		select {
+		case <-ow.done:
+		default:
+			t.Fatalf("outcomes missing: %d of %d", len(ow.outcomes), ow.want)
+		}
+	}
+	written := 0
+	for id, out := range a.outcomes {
+		if out == "written" && id != "huge" {
+			written++
+		}
+	}
+	if written != 100 || fmt.Sprint(a.replaced) != "[huge]" || a.outcomes["dead-huge"] != "replacement written" {
+		t.Errorf("%d written, replaced %v, outcome of the huge one: %q", written, a.replaced, a.outcomes["dead-huge"])
+	}
+	if got := b.maxBytes.Load(); got > 40<<10 {
+		t.Errorf("max bytes %d after the refusals: later requests would be refused again", got)
+	}
+	refused := 0
+	for i, n := range w.sizes {
+		if n > w.limit {
+			if i >= firstRound {
+				t.Errorf("a request of the second round was refused: sizes %v", w.sizes[firstRound:])
+			}
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("no request was refused: the test did not exercise the limit")
+	}
+}
+
+// TestBadRequestFindsTheDocument: a request refused for its content (400)
+// is split until the document at fault is alone, and only it is replaced.
+func TestBadRequestFindsTheDocument(t *testing.T) {
+	w := &fakeWriter{}
+	w.err = func(int) error { return nil }
+	bad := &badDoc{fakeWriter: w, bad: "o0-5"}
+	a := newOwner(8)
+	run(t, bad, testOptions(), a)
+	if fmt.Sprint(a.replaced) != "[o0-5]" || a.outcomes["dead-o0-5"] != "replacement written" {
+		t.Errorf("replaced %v, outcomes %v", a.replaced, a.outcomes)
+	}
+	for id, out := range a.outcomes {
+		if id != "o0-5" && id != "dead-o0-5" && out != "written" {
+			t.Errorf("%s: %s", id, out)
+		}
+	}
+}
+
+// badDoc refuses with 400 any request holding the document bad.
+type badDoc struct {
+	*fakeWriter
+	bad string
+}
+
+func (w *badDoc) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, error) {
+	for _, it := range items {
+		if it.ID == w.bad {
+			return nil, &sink.RequestError{Status: 400, Err: errors.New("x_content_parse_exception")}
+		}
+	}
+	return w.fakeWriter.Bulk(ctx, items)
 }

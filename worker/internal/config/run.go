@@ -12,6 +12,7 @@ import (
 	"github.com/logtide/logtide/worker/internal/route"
 	"github.com/logtide/logtide/worker/internal/searchhttp"
 	"github.com/logtide/logtide/worker/internal/sink"
+	"github.com/logtide/logtide/worker/internal/source"
 )
 
 // Run is the configuration of `worker run`, each part in the options type of
@@ -20,6 +21,8 @@ type Run struct {
 	QueueURL string
 	// WaitTime is the long-poll wait of one receive.
 	WaitTime time.Duration
+	// ObjectReadTimeout bounds each wait for S3 while reading an object.
+	ObjectReadTimeout time.Duration
 
 	Pipeline pipeline.Options // bulk requests included
 	Sink     sink.Options
@@ -46,14 +49,15 @@ func RunFlags(c *Run) *Flags {
 		"AWS region, credentials and endpoint come from the SDK's standard chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...).\n"+
 		"The search cluster's basic-auth password comes from $"+PasswordEnv+" or --es-password-file, never from a flag.")
 	*c = Run{
-		WaitTime:        20 * time.Second,
-		Pipeline:        pipeline.DefaultOptions(),
-		Sink:            sink.Options{URLs: []string{"http://127.0.0.1:9200"}},
-		Search:          searchhttp.Options{SigV4Service: searchhttp.ServiceES, Password: searchhttp.Secret(os.Getenv(PasswordEnv))},
-		Format:          format.Options{IndexPrefix: "guardduty", Location: time.UTC},
-		InstallTemplate: true,
-		MetricsAddr:     ":9108",
-		LogLevel:        "info",
+		WaitTime:          20 * time.Second,
+		ObjectReadTimeout: source.DefaultIdleTimeout,
+		Pipeline:          pipeline.DefaultOptions(),
+		Sink:              sink.Options{URLs: []string{"http://127.0.0.1:9200"}},
+		Search:            searchhttp.Options{SigV4Service: searchhttp.ServiceES, Password: searchhttp.Secret(os.Getenv(PasswordEnv))},
+		Format:            format.Options{IndexPrefix: "guardduty", Location: time.UTC},
+		InstallTemplate:   true,
+		MetricsAddr:       ":9108",
+		LogLevel:          "info",
 	}
 	p, b, s := &c.Pipeline, &c.Pipeline.Bulk, &c.Search
 
@@ -64,6 +68,9 @@ func RunFlags(c *Run) *Flags {
 	f.IntVar(&b.Concurrency, "bulk-concurrency", b.Concurrency, "most bulk requests in flight; documents of all objects in work share them")
 	f.DurationVar(&b.FlushInterval, "bulk-flush-interval", b.FlushInterval, "longest a document waits for its bulk request to fill")
 	f.DurationVar(&b.SlowRequest, "bulk-slow", b.SlowRequest, "a bulk request slower than this counts as cluster overload and shrinks intake")
+	f.DurationVar(&b.RequestTimeout, "bulk-timeout", b.RequestTimeout, "longest one bulk request may take; a request that times out is sent again")
+	f.DurationVar(&c.ObjectReadTimeout, "object-read-timeout", c.ObjectReadTimeout, "longest wait for S3 while reading an object (the request, then each read of its body); the object is then tried again later")
+	f.DurationVar(&p.StallTimeout, "stall-timeout", p.StallTimeout, "with messages in work and no progress (and not waiting for the cluster) for this long, /healthz answers 503 so the task is replaced; 0 disables")
 	f.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address serving /metrics and /healthz; empty disables")
 	f.StringVar(&c.PprofAddr, "pprof-addr", "", "address serving Go's /debug/pprof/ profiles, apart from /metrics; empty (the default) disables")
 	f.DurationVar(&p.ExitWhenIdle, "exit-when-idle", p.ExitWhenIdle, "exit 0 once the queue has stayed empty this long (0: run until stopped)")
@@ -76,7 +83,7 @@ func RunFlags(c *Run) *Flags {
 	f.IntVar(&p.MaxLineBytes, "max-line-bytes", p.MaxLineBytes, "longest accepted record, in bytes")
 	f.IntVar(&b.MaxDocs, "bulk-max-docs", b.MaxDocs, "documents per bulk request at most")
 	f.IntVar(&b.MaxBytes, "bulk-max-bytes", b.MaxBytes, "bytes per bulk request at most")
-	f.DurationVar(&p.ShutdownGrace, "shutdown-grace", p.ShutdownGrace, "on SIGTERM, time in-flight messages get to finish before they are returned to the queue")
+	f.DurationVar(&p.ShutdownGrace, "shutdown-grace", p.ShutdownGrace, "on SIGTERM, time in-flight messages get to finish before they are returned to the queue (0: none, they are returned at once)")
 	f.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	f.StringVar(&s.Username, "es-username", "", "basic-auth user of the search cluster; the password comes from $"+PasswordEnv+" or --es-password-file")
 	f.StringVar(&s.PasswordFile, "es-password-file", "", "file holding the basic-auth password (a mounted secret); trailing line breaks are ignored")
@@ -94,6 +101,9 @@ func (c *Run) Validate() error {
 	var errs []error
 	if c.QueueURL == "" {
 		errs = append(errs, errors.New("--queue-url is required"))
+	}
+	if c.ObjectReadTimeout <= 0 {
+		errs = append(errs, errors.New("--object-read-timeout must be positive"))
 	}
 	if c.WaitTime < 0 || c.WaitTime > 20*time.Second {
 		errs = append(errs, fmt.Errorf("--wait-time %s: want 0..20s", c.WaitTime))

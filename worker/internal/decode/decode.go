@@ -1,6 +1,7 @@
 // Package decode turns an object's byte stream into records: it detects gzip by
-// its magic bytes, reads JSON Lines one line at a time with a bounded line
-// length, skips blank lines and numbers every line as it appears in the object.
+// its magic bytes (and refuses other encodings by theirs), reads lines one at
+// a time with a bounded line length, skips blank lines and byte order marks,
+// and numbers every line as it appears in the object.
 package decode
 
 import (
@@ -38,8 +39,11 @@ func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e
 // Reader is an object's content, decompressed when it is gzip. Close it to
 // give its buffers back for the next object.
 type Reader struct {
-	br *bufio.Reader
-	zr *gzip.Reader // nil for plain text
+	br *bufio.Reader // the object as stored
+	zr *gzip.Reader  // nil for plain text
+	// content is what Read reads: br, or a buffer over zr whose first
+	// bytes were looked at.
+	content *bufio.Reader
 }
 
 // Buffers and decompressors are reused across objects: a worker reading many
@@ -49,46 +53,112 @@ var (
 	gzipPool sync.Pool // *gzip.Reader
 )
 
+// UnsupportedError reports an object in an encoding the worker does not
+// read (another compression, an archive, a binary format).
+type UnsupportedError struct {
+	// What names what was found, e.g. "zstd-compressed data".
+	What string
+}
+
+func (e *UnsupportedError) Error() string {
+	return "unsupported encoding: " + e.What + " (objects are read as gzip or plain text)"
+}
+
+// sniffBytes is how much of a stream is looked at to tell what it holds.
+const sniffBytes = 512
+
 // Open wraps r so that gzip-compressed content is decompressed and plain text
-// passes through unchanged. An empty stream is valid and yields no records.
+// passes through unchanged; anything else is an *UnsupportedError. An empty
+// stream is valid and yields no records.
 func Open(r io.Reader) (*Reader, error) {
 	br := bufPool.Get().(*bufio.Reader)
 	br.Reset(r)
-	out := &Reader{br: br}
-	magic, err := br.Peek(2)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
+	out := &Reader{br: br, content: br}
+	head, err := br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		out.Close()
 		return nil, err
 	}
-	if magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, _ := gzipPool.Get().(*gzip.Reader)
-		if zr == nil {
-			zr, err = gzip.NewReader(br)
-		} else {
-			err = zr.Reset(br)
-		}
-		if err != nil {
+	if len(head) < 2 || head[0] != 0x1f || head[1] != 0x8b {
+		if err := sniff(head); err != nil {
 			out.Close()
-			return nil, fmt.Errorf("gzip header: %w", err)
+			return nil, err
 		}
-		out.zr = zr
+		return out, nil
+	}
+	zr, _ := gzipPool.Get().(*gzip.Reader)
+	if zr == nil {
+		zr, err = gzip.NewReader(br)
+	} else {
+		err = zr.Reset(br)
+	}
+	if err != nil {
+		if zr != nil {
+			gzipPool.Put(zr)
+		}
+		out.Close()
+		return nil, fmt.Errorf("gzip header: %w", err)
+	}
+	out.zr = zr
+	// What the gzip stream holds must be text too.
+	out.content = bufPool.Get().(*bufio.Reader)
+	out.content.Reset(zr)
+	// A read error here (a truncated stream) comes back on the first Read:
+	// the bytes before it are still records.
+	head, _ = out.content.Peek(sniffBytes)
+	if err := sniff(head); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("inside gzip: %w", err)
 	}
 	return out, nil
 }
 
-// Read reads decompressed content.
-func (r *Reader) Read(p []byte) (int, error) {
-	if r.zr != nil {
-		return r.zr.Read(p)
-	}
-	return r.br.Read(p)
+// magics are the first bytes of encodings an object may arrive in that the
+// worker does not read.
+var magics = []struct {
+	prefix, what string
+}{
+	{"\x28\xb5\x2f\xfd", "zstd-compressed data"},
+	{"\xfd7zXZ\x00", "xz-compressed data"},
+	{"\x04\x22\x4d\x18", "LZ4-compressed data"},
+	{"\xff\x06\x00\x00sNaPpY", "Snappy-compressed data"},
+	{"PK\x03\x04", "a zip archive"},
+	{"PK\x05\x06", "an empty zip archive"},
+	{"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"},
+	{"PAR1", "Parquet"},
+	{"ORC", "ORC"},
+	{"Obj\x01", "Avro"},
 }
+
+// sniff refuses content that is not text: a known magic, or control bytes
+// no log line holds.
+func sniff(head []byte) error {
+	for _, m := range magics {
+		if bytes.HasPrefix(head, []byte(m.prefix)) {
+			return &UnsupportedError{What: m.what}
+		}
+	}
+	if len(head) >= 4 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h' && head[3] >= '1' && head[3] <= '9' {
+		return &UnsupportedError{What: "bzip2-compressed data"}
+	}
+	for i, c := range head {
+		if c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') {
+			return &UnsupportedError{What: fmt.Sprintf("binary data (byte 0x%02x at offset %d)", c, i)}
+		}
+	}
+	return nil
+}
+
+// Read reads decompressed content.
+func (r *Reader) Read(p []byte) (int, error) { return r.content.Read(p) }
 
 // Close returns the buffers to their pools; the Reader must not be used after.
 func (r *Reader) Close() {
+	if r.content != nil && r.content != r.br {
+		r.content.Reset(nil)
+		bufPool.Put(r.content)
+	}
+	r.content = nil
 	if r.zr != nil {
 		gzipPool.Put(r.zr)
 		r.zr = nil
@@ -99,6 +169,10 @@ func (r *Reader) Close() {
 		r.br = nil
 	}
 }
+
+// bom is the UTF-8 byte order mark some tools write at the start of a file
+// (and some at the start of every line); it is not part of a record.
+var bom = []byte("\xef\xbb\xbf")
 
 // Scanner reads newline-delimited records.
 type Scanner struct {
@@ -173,6 +247,9 @@ func (s *Scanner) Next() ([]byte, int, error) {
 			return nil, s.line, s.tooLong(s.head, size)
 		}
 		rec := bytes.TrimSpace(s.buf)
+		if len(rec) >= len(bom) && rec[0] == bom[0] && bytes.HasPrefix(rec, bom) {
+			rec = bytes.TrimSpace(rec[len(bom):])
+		}
 		if len(rec) == 0 {
 			continue
 		}

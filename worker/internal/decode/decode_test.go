@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -166,5 +167,53 @@ func TestLineErrorKeepsHead(t *testing.T) {
 	}
 	if b, n, err := s.Next(); err != nil || n != 3 || string(b) != `{"b":2}` {
 		t.Errorf("after the long line: %q %d %v", b, n, err)
+	}
+}
+
+// TestUnsupportedEncodings: an object in another compression, an archive or
+// a binary format fails at once, naming what it holds, instead of yielding
+// garbage line by line.
+func TestUnsupportedEncodings(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"zstd", []byte("\x28\xb5\x2f\xfd\x24\x05\x29\x00\x00hello"), "zstd-compressed data"},
+		{"bzip2", []byte("BZh91AY&SY\x00\x00\x00"), "bzip2-compressed data"},
+		{"xz", []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46"), "xz-compressed data"},
+		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), "a zip archive"},
+		{"parquet", []byte("PAR1\x15\x04\x15\x10"), "Parquet"},
+		{"lz4", []byte("\x04\x22\x4d\x18\x64\x40\xa7"), "LZ4-compressed data"},
+		{"binary", []byte("\x7fELF\x02\x01\x01\x00\x00"), "binary data (byte 0x02 at offset 4)"},
+		{"nul in text", []byte(`{"a":1}` + "\n\x00\x00"), "binary data (byte 0x00 at offset 8)"},
+		{"zstd inside gzip", gz("\x28\xb5\x2f\xfd\x24\x05"), "inside gzip: unsupported encoding: zstd-compressed data"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Open(bytes.NewReader(c.in))
+			var ue *UnsupportedError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want an unsupported encoding naming %q", err, c.want)
+			}
+		})
+	}
+	// Text, compressed or not, still reads.
+	for _, in := range [][]byte{[]byte("2 123456789012 eni-0a1b c 10.0.0.1 10.0.0.2 443 49152 6 10 840 1620000000 1620000060 ACCEPT OK\n"), gz(`{"a":1}` + "\n"), nil} {
+		if _, err := Open(bytes.NewReader(in)); err != nil {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}
+
+// TestByteOrderMarks: a UTF-8 byte order mark at the start of an object or
+// of a line is not part of the record.
+func TestByteOrderMarks(t *testing.T) {
+	in := "\xef\xbb\xbf{\"a\":1}\n{\"b\":2}\n\xef\xbb\xbf  {\"c\":3}\r\n\xef\xbb\xbf\n"
+	for _, r := range []io.Reader{strings.NewReader(in), bytes.NewReader(gz(in))} {
+		got := scanAll(t, r, 0)
+		want := []rec{{1, `{"a":1}`, ""}, {2, `{"b":2}`, ""}, {3, `{"c":3}`, ""}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
 	}
 }

@@ -29,6 +29,11 @@ type Metrics struct {
 	BulkRequests *prometheus.CounterVec // outcome: ok, error
 	BulkDuration prometheus.Histogram
 	BulkItems    *prometheus.CounterVec // outcome: written, stale, retry, rejected
+	// BulkRequestFailures: requests without per-item answers, by reason.
+	BulkRequestFailures *prometheus.CounterVec
+	// BulkWaiting: requests waiting for the cluster to take them.
+	BulkWaiting  prometheus.Gauge
+	BulkMaxBytes prometheus.Gauge
 
 	VisibilityExtensions prometheus.Counter
 
@@ -61,6 +66,9 @@ func New(version string) *Metrics {
 		BulkRequests:           prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_requests_total", Help: "Bulk requests sent, by outcome."}, []string{"outcome"}),
 		BulkDuration:           prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "bulk_request_duration_seconds", Help: "Duration of bulk requests.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		BulkItems:              prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_items_total", Help: "Bulk items by outcome."}, []string{"outcome"}),
+		BulkRequestFailures:    prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_request_failures_total", Help: "Bulk requests that got no per-item answer, by reason: status_<code> (401, 403, 413, 429, 5xx, ...), timeout, tls, unreachable, no_answer."}, []string{"reason"}),
+		BulkWaiting:            prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "bulk_requests_waiting", Help: "Bulk requests waiting for the cluster to take them (sent again with back-off; intake is paused meanwhile)."}),
+		BulkMaxBytes:           prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "bulk_max_bytes", Help: "Most bytes per bulk request: --bulk-max-bytes, lowered after the cluster refused a request as too large (413)."}),
 		VisibilityExtensions:   prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "visibility_extensions_total", Help: "Visibility timeout extensions of messages in work."}),
 		IntakeLimit:            prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "intake_limit", Help: "Messages the worker currently allows in work: its configured concurrency, lowered while the cluster throttles."}),
 		BulkConcurrency:        prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "bulk_concurrency_limit", Help: "Bulk requests the worker currently allows in flight: its configured bulk concurrency, lowered while the cluster throttles."}),
@@ -73,7 +81,7 @@ func New(version string) *Metrics {
 		SQSRequests:            prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sqs_requests_total", Help: "Requests sent to SQS, retries included, by operation and outcome (ok, empty: a receive that returned no message, error)."}, []string{"operation", "outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.MessagesReceived, m.MessagesDeleted, m.MessagesReturned, m.MessagesKeptForRedrive, m.MessagesInFlight,
-		m.Objects, m.ObjectBytes, m.Records, m.BulkRequests, m.BulkDuration, m.BulkItems, m.VisibilityExtensions,
+		m.Objects, m.ObjectBytes, m.Records, m.BulkRequests, m.BulkDuration, m.BulkItems, m.BulkRequestFailures, m.BulkWaiting, m.BulkMaxBytes, m.VisibilityExtensions,
 		m.ObjectsInFlight, m.IntakeLimit, m.BulkConcurrency, m.BulkItemFailures, m.Lag, m.MessageAge, m.QueueMessages, m.QueuePollFailures, m.SQSRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -88,12 +96,21 @@ func New(version string) *Metrics {
 	return m
 }
 
-// Handler answers /metrics and /healthz.
-func (m *Metrics) Handler() http.Handler {
+// Handler answers /metrics and /healthz. health, if not nil, is asked at
+// every /healthz: an error answers 503 with its text, so that the
+// orchestrator replaces a worker that is stuck.
+func (m *Metrics) Handler(health func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
+		if health != nil {
+			if err := health(); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte("unhealthy: " + err.Error() + "\n"))
+				return
+			}
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return mux

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,7 @@ func TestServe(t *testing.T) {
 	m.BulkRequests.WithLabelValues("ok").Inc()
 	m.BulkDuration.Observe(0.02)
 
-	srv := httptest.NewServer(m.Handler())
+	srv := httptest.NewServer(m.Handler(nil))
 	defer srv.Close()
 
 	get := func(path string) string {
@@ -51,5 +52,27 @@ func TestServe(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	var health error
+	srv := httptest.NewServer(New("").Handler(func() error { return health }))
+	defer srv.Close()
+	get := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(); code != 200 || body != "ok\n" {
+		t.Errorf("healthy: %d %q", code, body)
+	}
+	health = errors.New("no progress for 10m0s with 3 messages in work")
+	if code, body := get(); code != 503 || body != "unhealthy: no progress for 10m0s with 3 messages in work\n" {
+		t.Errorf("stuck: %d %q", code, body)
 	}
 }

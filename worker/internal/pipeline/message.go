@@ -48,6 +48,11 @@ func classify(err error) (perm bool, reason string) {
 	return false, "retryable"
 }
 
+func isPermanent(err error) bool {
+	perm, _ := classify(err)
+	return perm
+}
+
 // handle processes one message and decides its fate; this is the only place
 // that deletes a message, returns it to the queue or keeps it there for the
 // queue's redrive.
@@ -89,13 +94,24 @@ func (p *Pipeline) handle(ctx context.Context, m queue.Message, vis time.Duratio
 	}
 }
 
+// objects processes every object of a message, even after one fails, and
+// returns the worst failure: one that will not pass (the message is kept for
+// the redrive) before one that may (it is returned for a later attempt).
 func (p *Pipeline) objects(ctx context.Context, log *slog.Logger, messageID string, objs []s3event.Object) error {
+	var worst error
 	for _, o := range objs {
-		if err := p.object(ctx, log, objectRef{Object: o, messageID: messageID}); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err := p.object(ctx, log, objectRef{Object: o, messageID: messageID})
+		if err == nil {
+			continue
+		}
+		if worst == nil || (isPermanent(err) && !isPermanent(worst)) {
+			worst = err
 		}
 	}
-	return nil
+	return worst
 }
 
 func (p *Pipeline) delete(log *slog.Logger, m queue.Message, reason string) {
@@ -151,15 +167,25 @@ func (p *Pipeline) startHeartbeat(ctx context.Context, log *slog.Logger, m queue
 				return
 			case <-t.C:
 			}
-			ectx, cancel := context.WithTimeout(ctx, vis/2)
-			err := p.queue.SetVisibility(ectx, m, vis)
-			cancel()
-			switch {
-			case err == nil:
-				p.metrics.VisibilityExtensions.Inc()
-				log.Debug("visibility extended", "by", vis)
-			case ctx.Err() == nil: // not cut short by the end of the work
-				log.Warn("visibility extension failed", "err", err)
+			for failures := 1; ; failures++ {
+				ectx, cancel := context.WithTimeout(ctx, vis/4)
+				err := p.queue.SetVisibility(ectx, m, vis)
+				cancel()
+				if err == nil {
+					p.metrics.VisibilityExtensions.Inc()
+					log.Debug("visibility extended", "by", vis)
+					break
+				}
+				if ctx.Err() != nil { // cut short by the end of the work
+					return
+				}
+				// Half a timeout is left since the last extension: try again
+				// at once, and again, well before it lapses.
+				d := backoff.Delay(200*time.Millisecond, vis/8, failures)
+				log.Warn("visibility extension failed; retrying", "err", err, "attempt", failures, "retry_in", d.Round(time.Millisecond))
+				if !backoff.Sleep(ctx, d) {
+					return
+				}
 			}
 		}
 	})

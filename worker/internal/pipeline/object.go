@@ -148,15 +148,19 @@ func classifyOpen(err error) error {
 	return retryable("object_read", fmt.Errorf("open: %w", err))
 }
 
-// classifyRead sorts stream failures: a corrupt gzip stream will never read
-// better; a cut connection may.
+// classifyRead sorts stream failures: a corrupt gzip stream or an encoding
+// the worker does not read will never read better; a cut connection may.
 func classifyRead(ctx context.Context, line int, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	wrapped := fmt.Errorf("reading after line %d: %w", line, err)
 	var corrupt flate.CorruptInputError
-	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt) {
+	var unsupported *decode.UnsupportedError
+	switch {
+	case errors.As(err, &unsupported):
+		return permanent("unsupported_encoding", err)
+	case errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt):
 		return permanent("corrupt_object", wrapped)
 	}
 	return retryable("object_read", wrapped)

@@ -28,7 +28,7 @@ func (s *downSink) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, 
 		s.mu.Lock()
 		s.failures++
 		s.mu.Unlock()
-		return nil, &sink.RequestError{Retryable: true, Err: fmt.Errorf("connection refused")}
+		return nil, &sink.RequestError{Err: fmt.Errorf("connection refused")}
 	}
 }
 
@@ -41,7 +41,6 @@ func TestOutagePausesIntake(t *testing.T) {
 	p := newTestPipeline(t, q, src, snk, func(o *Options) {
 		o.Concurrency = 4
 		o.Bulk.RetryBase, o.Bulk.RetryMax = 50*time.Millisecond, 100*time.Millisecond
-		o.Bulk.Attempts = 100
 		o.ExitWhenIdle = 300 * time.Millisecond
 	})
 

@@ -70,6 +70,11 @@ type Options struct {
 	VisibilityTimeout time.Duration
 	// RetryBase and RetryMax bound the waits between failed receives.
 	RetryBase, RetryMax time.Duration
+	// StallTimeout is how long the pipeline may hold messages without any
+	// progress (a record read, a document written, a message finished)
+	// before Health reports it stuck. Waiting for the cluster is not being
+	// stuck. Zero disables the check.
+	StallTimeout time.Duration
 
 	// Bulk tunes the bulk requests shared by every object in work.
 	Bulk bulk.Options
@@ -89,6 +94,7 @@ func DefaultOptions() Options {
 		QueuePollInterval: 30 * time.Second,
 		RetryBase:         200 * time.Millisecond,
 		RetryMax:          30 * time.Second,
+		StallTimeout:      10 * time.Minute,
 		Bulk:              bulk.DefaultOptions(),
 	}
 }
@@ -110,6 +116,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ShutdownGrace < 0 {
 		errs = append(errs, errors.New("shutdown-grace must not be negative"))
+	}
+	if o.StallTimeout < 0 {
+		errs = append(errs, errors.New("stall-timeout must not be negative"))
 	}
 	if err := indexname.Check(o.DeadLetterIndex); err != nil {
 		errs = append(errs, fmt.Errorf("dead-letter-index %q: %w", o.DeadLetterIndex, err))
@@ -136,6 +145,14 @@ type Pipeline struct {
 	records recordCounters
 	// working counts messages in work (not slots reserved for a receive).
 	working atomic.Int64
+	// progress counts steps of work: records read, documents written,
+	// messages finished. Health watches it.
+	progress atomic.Uint64
+	health   struct {
+		mu    sync.Mutex
+		seen  uint64    // progress at the last look
+		since time.Time // when progress was last seen to move
+	}
 }
 
 // New assembles a pipeline writing through w. The options must be valid
@@ -154,7 +171,31 @@ func New(q Queue, src Source, w bulk.Writer, r Router, o Options) *Pipeline {
 	bo.Pressure, bo.Logger, bo.Metrics = p.intake, o.Logger, m
 	p.bulk = bulk.New(w, bo)
 	p.records = newRecordCounters(m)
+	p.health.since = time.Now()
 	return p
+}
+
+// Health reports an error when messages are in work but nothing has moved
+// for StallTimeout: the worker is stuck and had better be replaced (its
+// messages then return to the queue). Waiting for the cluster to take a
+// request is not being stuck: the worker keeps its messages and resumes
+// when the cluster does.
+func (p *Pipeline) Health() error {
+	if p.opts.StallTimeout <= 0 {
+		return nil
+	}
+	n := p.progress.Load()
+	p.health.mu.Lock()
+	defer p.health.mu.Unlock()
+	now := time.Now()
+	if n != p.health.seen || p.working.Load() == 0 || p.intake.Paused() {
+		p.health.seen, p.health.since = n, now
+		return nil
+	}
+	if d := now.Sub(p.health.since); d > p.opts.StallTimeout {
+		return fmt.Errorf("no progress for %s with %d messages in work", d.Round(time.Second), p.working.Load())
+	}
+	return nil
 }
 
 // Run receives and processes messages until ctx is cancelled (or the queue
@@ -213,6 +254,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				p.handle(workCtx, m, vis)
 				// The slot is freed once the message's fate is decided.
 				p.working.Add(-1)
+				p.progress.Add(1)
 				p.intake.Release(1)
 			}
 		})

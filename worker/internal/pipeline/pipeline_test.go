@@ -106,7 +106,7 @@ func (s *fakeSink) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, 
 		select {
 		case <-s.block:
 		case <-ctx.Done():
-			return nil, &sink.RequestError{Retryable: true, Err: ctx.Err()}
+			return nil, &sink.RequestError{Err: ctx.Err()}
 		}
 	}
 	s.mu.Lock()
@@ -312,18 +312,21 @@ func TestRejectedItemIsDeadLettered(t *testing.T) {
 	}
 }
 
-func TestDeadLetterRefusedKeepsMessage(t *testing.T) {
+// TestDeadLetterRefusedIsWaitedOut: the dead-letter index refusing a
+// document is a problem of the cluster's settings, not of the message: the
+// message stays in work (no return, no redrive) until the document is taken.
+func TestDeadLetterRefusedIsWaitedOut(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
 	src := fakeSource{"k": gzLines(finding("1", 1), "{not json")}
-	snk := &fakeSink{answer: func(_ int, it sink.Item) sink.Outcome {
-		if it.Index == "logtide-deadletter" {
+	snk := &fakeSink{answer: func(call int, it sink.Item) sink.Outcome {
+		if it.Index == "logtide-deadletter" && call < 5 {
 			return sink.Rejected
 		}
 		return sink.Written
 	}}
 	runUntilIdle(t, newTestPipeline(t, q, src, snk, nil))
-	if len(q.deleted) != 0 || len(q.visibility) != 0 {
-		t.Errorf("deleted %v, visibility %v: a record neither indexed nor dead-lettered must keep the message", q.deleted, q.visibility)
+	if fmt.Sprint(q.deleted) != "[m]" || len(q.visibility) != 0 {
+		t.Errorf("deleted %v, visibility %v: want the message deleted once the dead-letter document is written", q.deleted, q.visibility)
 	}
 }
 
@@ -342,17 +345,41 @@ func TestLongLineIsDeadLettered(t *testing.T) {
 	}
 }
 
-func TestBulkGivesUpAndReturns(t *testing.T) {
+// TestClusterRefusalNeverReturnsTheMessage: the cluster refusing every
+// bulk request for a long while (403, a rotated password) neither returns
+// the message nor leaves it for the redrive: it is written when the cluster
+// takes it again.
+func TestClusterRefusalNeverReturnsTheMessage(t *testing.T) {
 	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k"), ReceiveCount: 2}}}
 	src := fakeSource{"k": gzLines(finding("1", 1))}
-	snk := &fakeSink{answer: func(int, sink.Item) sink.Outcome { return sink.Retry }}
-	runUntilIdle(t, newTestPipeline(t, q, src, snk, func(o *Options) { o.Bulk.Attempts = 3 }))
-	if len(q.deleted) != 0 || len(q.visibility) != 1 || q.visibility[0] == "m=0s" {
+	snk := &refusingSink{refusals: 40, status: 403}
+	p := newTestPipeline(t, q, src, snk, nil)
+	runUntilIdle(t, p)
+	if fmt.Sprint(q.deleted) != "[m]" || len(q.visibility) != 0 {
 		t.Errorf("deleted %v, visibility %v", q.deleted, q.visibility)
 	}
-	if len(snk.calls) != 3 {
-		t.Errorf("%d bulk calls, want 3", len(snk.calls))
+	if n := testutil.ToFloat64(p.metrics.BulkRequestFailures.WithLabelValues("status_403")); n != 40 {
+		t.Errorf("bulk_request_failures_total{reason=status_403} %v, want 40", n)
 	}
+}
+
+// refusingSink refuses its first requests with an HTTP status.
+type refusingSink struct {
+	fakeSink
+	mu       sync.Mutex
+	refusals int
+	status   int
+}
+
+func (s *refusingSink) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, error) {
+	s.mu.Lock()
+	refuse := s.refusals > 0
+	s.refusals--
+	s.mu.Unlock()
+	if refuse {
+		return nil, &sink.RequestError{Status: s.status, Err: errors.New("refused")}
+	}
+	return s.fakeSink.Bulk(ctx, items)
 }
 
 func TestShutdownReturnsUnfinished(t *testing.T) {
@@ -590,4 +617,124 @@ func TestRouting(t *testing.T) {
 			t.Errorf("metric %s: off by %v", name, got)
 		}
 	}
+}
+
+// TestEveryObjectOfAMessageIsProcessed: a message naming several objects
+// processes all of them even when one fails, and its fate follows the
+// worst: an object that will never read keeps the message for the redrive,
+// even after one that might read later.
+func TestEveryObjectOfAMessageIsProcessed(t *testing.T) {
+	src := fakeSource{
+		"a":     gzLines(finding("a", 1)),
+		"flaky": &source.Error{Bucket: "b", Key: "flaky", Err: errors.New("connection reset")},
+		"gone":  &source.Error{Bucket: "b", Key: "gone", Permanent: true, Err: errors.New("NoSuchKey")},
+		"c":     gzLines(finding("c", 1)),
+	}
+	q := &fakeQueue{pending: []queue.Message{
+		{ID: "retryable-first", Body: note("flaky", "a"), ReceiveCount: 1},
+		{ID: "permanent-last", Body: note("flaky", "gone", "c"), ReceiveCount: 1},
+	}}
+	snk := &fakeSink{}
+	p := newTestPipeline(t, q, src, snk, nil)
+	runUntilIdle(t, p)
+	if _, ok := snk.docs["arn:aws:guardduty:us-east-1:1:detector/d/finding/a"]; !ok {
+		t.Error("the object after a failed one was not processed")
+	}
+	if _, ok := snk.docs["arn:aws:guardduty:us-east-1:1:detector/d/finding/c"]; !ok {
+		t.Error("the object after a missing one was not processed")
+	}
+	if len(q.deleted) != 0 || len(q.visibility) != 1 || !strings.HasPrefix(q.visibility[0], "retryable-first=") || q.visibility[0] == "retryable-first=0s" {
+		t.Errorf("deleted %v, visibility %v: want the first returned, the second kept for the redrive", q.deleted, q.visibility)
+	}
+	if n := testutil.ToFloat64(p.metrics.MessagesKeptForRedrive.WithLabelValues("object_unavailable")); n != 1 {
+		t.Errorf("kept for redrive (object_unavailable): %v, want 1", n)
+	}
+}
+
+// TestNoShutdownGrace: --shutdown-grace 0 means none: on SIGTERM the
+// messages in work are made visible again at once.
+func TestNoShutdownGrace(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1))}
+	snk := &fakeSink{block: make(chan struct{})}
+	defer close(snk.block)
+	p := newTestPipeline(t, q, src, snk, func(o *Options) { o.ShutdownGrace = 0; o.ExitWhenIdle = 0 })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond) // the message is in the blocked bulk call
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if took := time.Since(start); took > time.Second || fmt.Sprint(q.visibility) != "[m=0s]" {
+		t.Errorf("returned after %s, visibility %v: want the message made visible at once", took, q.visibility)
+	}
+}
+
+// flakyVisibility fails its first visibility changes.
+type flakyVisibility struct {
+	fakeQueue
+	fails atomic.Int32
+}
+
+func (q *flakyVisibility) SetVisibility(ctx context.Context, m queue.Message, d time.Duration) error {
+	if q.fails.Add(-1) >= 0 {
+		return errors.New("throttled")
+	}
+	return q.fakeQueue.SetVisibility(ctx, m, d)
+}
+
+// TestFailedExtensionIsRetriedAtOnce: a visibility extension that fails is
+// tried again within a fraction of the timeout, not half a timeout later
+// when the message may already be visible to other workers.
+func TestFailedExtensionIsRetriedAtOnce(t *testing.T) {
+	q := &flakyVisibility{}
+	q.fails.Store(2)
+	p := newTestPipeline(t, &q.fakeQueue, fakeSource{}, &fakeSink{}, nil)
+	p.queue = q
+	const vis = 4 * time.Second
+	hb := p.startHeartbeat(context.Background(), p.log, queue.Message{ID: "m"}, vis)
+	time.Sleep(vis/2 + vis/4) // the first beat at vis/2, then its retries
+	hb.stop()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if fmt.Sprint(q.visibility) != "[m=4s]" {
+		t.Errorf("extensions %v after two failures: want one that succeeded before 3/4 of the timeout", q.visibility)
+	}
+}
+
+// TestHealth: a worker holding messages without progress reports itself
+// unhealthy; one merely waiting for the cluster does not.
+func TestHealth(t *testing.T) {
+	q := &fakeQueue{}
+	p := newTestPipeline(t, q, fakeSource{}, &fakeSink{}, func(o *Options) { o.StallTimeout = 50 * time.Millisecond })
+	if err := p.Health(); err != nil {
+		t.Fatalf("idle: %v", err)
+	}
+	p.working.Store(1) // a message in work, and nothing moves
+	if err := p.Health(); err != nil {
+		t.Fatalf("at once: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	err := p.Health()
+	if err == nil || !strings.Contains(err.Error(), "no progress") {
+		t.Fatalf("stuck: %v", err)
+	}
+	p.progress.Add(1)
+	if err := p.Health(); err != nil {
+		t.Errorf("after progress: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	p.intake.Pause() // waiting for the cluster
+	if err := p.Health(); err != nil {
+		t.Errorf("waiting for the cluster: %v", err)
+	}
+	p.intake.Resume()
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,7 @@ type tracker struct {
 	batcher   *bulk.Batcher
 	deadIndex string
 	records   *recordCounters
+	progress  *atomic.Uint64
 
 	mu          sync.Mutex
 	c           counts
@@ -54,11 +56,12 @@ type tracker struct {
 }
 
 func (p *Pipeline) newTracker(ref objectRef) *tracker {
-	return &tracker{ref: ref, batcher: p.bulk, deadIndex: p.opts.DeadLetterIndex, records: &p.records, done: make(chan struct{})}
+	return &tracker{ref: ref, batcher: p.bulk, deadIndex: p.opts.DeadLetterIndex, records: &p.records, progress: &p.progress, done: make(chan struct{})}
 }
 
 // read counts one record read.
 func (t *tracker) read() {
+	t.progress.Add(1)
 	t.mu.Lock()
 	t.c.read++
 	t.mu.Unlock()
@@ -104,6 +107,7 @@ func (t *tracker) Done(e *bulk.Entry, r sink.Result, err error) {
 		t.fail(err)
 		return
 	}
+	t.progress.Add(1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {

@@ -5,11 +5,14 @@ package sink
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -101,11 +104,11 @@ const (
 	// Stale: the index already holds this document at this or a newer version.
 	// The record is accounted for; nothing needs to change.
 	Stale
-	// Retry: throttled (429), a server error (5xx) or no answer for this item;
-	// sending it again may succeed.
+	// Retry: a problem of the cluster, not of the document (see
+	// clusterStatus); sending it again once the cluster recovers succeeds.
 	Retry
-	// Rejected: the cluster will never accept this document as it is (mapping
-	// error, document too large, invalid id).
+	// Rejected: the cluster will never accept this document as it is (a
+	// mapping error, an invalid id): any other 4xx.
 	Rejected
 )
 
@@ -134,12 +137,12 @@ type Result struct {
 	ErrorType string
 }
 
-// RequestError is a failure of a whole bulk request. Retryable tells whether
-// sending the same request again may succeed.
+// RequestError is a failure of a whole bulk request. Status is the
+// cluster's HTTP status, 0 when no answer came (connection refused, TLS
+// failure, timeout).
 type RequestError struct {
-	Status    int
-	Retryable bool
-	Err       error
+	Status int
+	Err    error
 }
 
 func (e *RequestError) Error() string {
@@ -150,6 +153,34 @@ func (e *RequestError) Error() string {
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// TooLarge reports a request refused for its size (413): smaller requests
+// may pass.
+func (e *RequestError) TooLarge() bool { return e.Status == http.StatusRequestEntityTooLarge }
+
+// BadRequest reports a request refused for its content (400): one of its
+// documents is one the cluster cannot read at all.
+func (e *RequestError) BadRequest() bool { return e.Status == http.StatusBadRequest }
+
+// Reason is a low-cardinality label for metrics: status_<code>, or why no
+// answer came (timeout, tls, unreachable, no_answer).
+func (e *RequestError) Reason() string {
+	if e.Status != 0 {
+		return "status_" + strconv.Itoa(e.Status)
+	}
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(e.Err, context.DeadlineExceeded) || os.IsTimeout(e.Err):
+		return "timeout"
+	case errors.As(e.Err, &certErr) || errors.As(e.Err, &recordErr) || strings.Contains(e.Err.Error(), "tls:"):
+		return "tls"
+	case errors.As(e.Err, &opErr) && opErr.Op == "dial", errors.Is(e.Err, elastic.ErrNoClient):
+		return "unreachable"
+	}
+	return "no_answer"
+}
 
 // Bulk indexes items in one request and returns one result per item. An error
 // means the request as a whole got no per-item answer.
@@ -185,10 +216,10 @@ func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
 	}
 	var br bulkResponse
 	if err := json.Unmarshal(resp.Body, &br); err != nil {
-		return nil, &RequestError{Status: resp.StatusCode, Retryable: true, Err: fmt.Errorf("bulk response: %w", err)}
+		return nil, &RequestError{Err: fmt.Errorf("bulk response (status %d) is not JSON: %w", resp.StatusCode, err)}
 	}
 	if len(br.Items) != len(items) {
-		return nil, &RequestError{Retryable: true, Err: fmt.Errorf("%d results for %d items", len(br.Items), len(items))}
+		return nil, &RequestError{Err: fmt.Errorf("%d results for %d items", len(br.Items), len(items))}
 	}
 	out := make([]Result, len(items))
 	for i, r := range br.Items {
@@ -258,7 +289,7 @@ func classifyItem(r *bulkItem) Result {
 		res.Outcome = Written
 	case r.Status == http.StatusConflict && r.Error != nil && r.Error.Type == "version_conflict_engine_exception":
 		res.Outcome = Stale
-	case r.Status == http.StatusTooManyRequests, r.Status >= 500, r.Status == 0:
+	case clusterStatus(r.Status):
 		res.Outcome = Retry
 	default:
 		res.Outcome = Rejected
@@ -266,15 +297,26 @@ func classifyItem(r *bulkItem) Result {
 	return res
 }
 
+// clusterStatus reports an item status that is the cluster's problem, not
+// the document's: throttled (429), failing (5xx, or no status), refusing
+// the worker's credentials (401, 403: a rotated password, a role mapping
+// being edited, a read-only index), an index that cannot be created (404)
+// or a timeout (408). Sending the item again once the cluster recovers
+// will succeed.
+func clusterStatus(status int) bool {
+	switch status {
+	case 0, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return status >= 500
+}
+
 func classifyRequest(err error) error {
 	var ee *elastic.Error
 	if errors.As(err, &ee) {
-		retry := ee.Status == http.StatusTooManyRequests || ee.Status >= 500 || ee.Status == http.StatusRequestTimeout
-		return &RequestError{Status: ee.Status, Retryable: retry, Err: err}
+		return &RequestError{Status: ee.Status, Err: err}
 	}
-	// Connection refused, reset, timed out, no endpoint alive: the cluster may
-	// come back.
-	return &RequestError{Retryable: true, Err: err}
+	return &RequestError{Err: err}
 }
 
 // PutIndexTemplate installs or replaces a composable index template. It is

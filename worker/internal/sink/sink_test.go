@@ -62,8 +62,10 @@ func TestBulkClassifiesItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	statuses := []int{201, 200, 409, 429, 503, 400, 413}
-	want := []Outcome{Written, Written, Stale, Retry, Retry, Rejected, Rejected}
+	// 401, 403, 404 and 408 are the cluster's problem (credentials, an index
+	// it cannot create, a timeout), not the document's: sent again.
+	statuses := []int{201, 200, 409, 429, 503, 400, 413, 401, 403, 404, 408, 422}
+	want := []Outcome{Written, Written, Stale, Retry, Retry, Rejected, Rejected, Retry, Retry, Retry, Retry, Rejected}
 	var items []Item
 	for i, st := range statuses {
 		items = append(items, Item{Index: "i", ID: fmt.Sprint(i), Version: 1, Body: []byte(fmt.Sprintf(`{"want":%d}`, st))})
@@ -84,9 +86,9 @@ func TestBulkClassifiesItems(t *testing.T) {
 
 func TestBulkRequestErrors(t *testing.T) {
 	for _, c := range []struct {
-		status    int
-		retryable bool
-	}{{429, true}, {503, true}, {400, false}, {403, false}} {
+		status               int
+		tooLarge, badRequest bool
+	}{{429, false, false}, {503, false, false}, {400, false, true}, {403, false, false}, {413, true, false}} {
 		srv := fakeBulk(t, c.status)
 		s, err := New(Options{URLs: []string{srv.URL}})
 		if err != nil {
@@ -94,20 +96,23 @@ func TestBulkRequestErrors(t *testing.T) {
 		}
 		_, err = s.Bulk(context.Background(), []Item{{Index: "i", ID: "1", Body: []byte(`{}`)}})
 		var re *RequestError
-		if !errors.As(err, &re) || re.Retryable != c.retryable || re.Status != c.status {
+		if !errors.As(err, &re) || re.Status != c.status || re.TooLarge() != c.tooLarge || re.BadRequest() != c.badRequest {
 			t.Errorf("status %d: got %v", c.status, err)
+		}
+		if re != nil && re.Reason() != fmt.Sprintf("status_%d", c.status) {
+			t.Errorf("status %d: reason %s", c.status, re.Reason())
 		}
 		srv.Close()
 	}
-	// Nobody listening: retryable.
+	// Nobody listening.
 	s, err := New(Options{URLs: []string{"http://127.0.0.1:1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Bulk(context.Background(), []Item{{Index: "i", ID: "1", Body: []byte(`{}`)}})
 	var re *RequestError
-	if !errors.As(err, &re) || !re.Retryable {
-		t.Errorf("connection refused: got %v", err)
+	if !errors.As(err, &re) || re.Status != 0 || re.Reason() != "unreachable" {
+		t.Errorf("connection refused: got %v (reason %s)", err, re.Reason())
 	}
 }
 

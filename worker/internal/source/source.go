@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -19,10 +20,22 @@ import (
 // S3 opens objects from Amazon S3.
 type S3 struct {
 	client *s3.Client
+	idle   time.Duration
 }
 
-// New wraps an S3 client.
-func New(client *s3.Client) *S3 { return &S3{client: client} }
+// DefaultIdleTimeout is how long a read may wait for S3 by default.
+const DefaultIdleTimeout = 2 * time.Minute
+
+// New wraps an S3 client. idle bounds every wait for S3, the request for an
+// object and each read of its body: a server that stops sending cannot hold
+// a worker forever (an object of any size still streams, as long as its
+// bytes keep coming). Zero means DefaultIdleTimeout.
+func New(client *s3.Client, idle time.Duration) *S3 {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	return &S3{client: client, idle: idle}
+}
 
 // Error is a failed open with its classification.
 type Error struct {
@@ -51,11 +64,68 @@ func (s *S3) Open(ctx context.Context, bucket, key, versionID string) (io.ReadCl
 	if versionID != "" {
 		in.VersionId = aws.String(versionID)
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &watchdog{cancel: cancel, idle: s.idle}
+	w.arm()
 	out, err := s.client.GetObject(ctx, in)
+	w.disarm()
 	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, errIdle) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+		cancel(nil)
 		return nil, classify(bucket, key, err)
 	}
-	return out.Body, nil
+	return &body{ReadCloser: out.Body, ctx: ctx, w: w}, nil
+}
+
+// errIdle is the cause of a request cut because S3 sent nothing for too
+// long.
+var errIdle = errors.New("no data from S3 within the read timeout")
+
+// watchdog cancels the request of an object when one wait for S3 lasts
+// longer than idle. It is armed only while the worker waits for S3, not
+// while the object's records wait for the cluster.
+type watchdog struct {
+	cancel context.CancelCauseFunc
+	idle   time.Duration
+	t      *time.Timer
+}
+
+func (w *watchdog) arm() {
+	if w.t == nil {
+		w.t = time.AfterFunc(w.idle, func() { w.cancel(fmt.Errorf("%w (%s)", errIdle, w.idle)) })
+		return
+	}
+	w.t.Reset(w.idle)
+}
+
+func (w *watchdog) disarm() { w.t.Stop() }
+
+// body is an object's content under its watchdog.
+type body struct {
+	io.ReadCloser
+	ctx context.Context
+	w   *watchdog
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	b.w.arm()
+	n, err := b.ReadCloser.Read(p)
+	b.w.disarm()
+	if err != nil && !errors.Is(err, io.EOF) {
+		if cause := context.Cause(b.ctx); errors.Is(cause, errIdle) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+	}
+	return n, err
+}
+
+func (b *body) Close() error {
+	b.w.disarm()
+	err := b.ReadCloser.Close()
+	b.w.cancel(nil)
+	return err
 }
 
 func classify(bucket, key string, err error) error {

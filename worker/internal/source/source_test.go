@@ -29,7 +29,10 @@ const (
 
 // newClient points a real S3 client at url, path-style, with dummy static
 // credentials and no retries: each case sees exactly one answer.
-func newClient(url string) *S3 {
+func newClient(url string) *S3 { return newClientIdle(url, 0) }
+
+// newClientIdle is newClient with a read timeout.
+func newClientIdle(url string, idle time.Duration) *S3 {
 	return New(s3.New(s3.Options{
 		Region:                     "eu-west-1",
 		BaseEndpoint:               aws.String(url),
@@ -38,7 +41,7 @@ func newClient(url string) *S3 {
 		Retryer:                    aws.NopRetryer{},
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 		HTTPClient:                 &http.Client{Timeout: 10 * time.Second},
-	}))
+	}), idle)
 }
 
 // s3Error writes an error the way S3 does for GetObject: an XML <Error>
@@ -236,5 +239,59 @@ func TestOpenStreamsBody(t *testing.T) {
 	req := f.reqs[0]
 	if !strings.HasPrefix(req, "GET /"+bucket+"/"+key+"?") || !strings.Contains(req, "versionId=3HL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY") {
 		t.Errorf("request %q is not a path-style GetObject of that version", req)
+	}
+}
+
+// TestStalledReadsHaveADeadline: S3 stopping in the middle of an object, or
+// before its headers, cannot hold the worker: the wait ends after the read
+// timeout with an error saying so. A reader that takes its time between
+// reads (its records wait for the cluster) is not cut.
+func TestStalledReadsHaveADeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.Contains(r.URL.Path, "before-headers"):
+			<-release
+		case strings.Contains(r.URL.Path, "mid-object"):
+			w.Header().Set("Content-Length", "1000")
+			_, _ = w.Write([]byte(strings.Repeat("x", 100)))
+			w.(http.Flusher).Flush()
+			<-release
+		default:
+			_, _ = w.Write([]byte(strings.Repeat("y", 100)))
+		}
+	}))
+	defer srv.Close()
+	defer close(release) // before the server closes: it waits for its handlers
+	const idle = 300 * time.Millisecond
+	c := newClientIdle(srv.URL, idle)
+	ctx := context.Background()
+
+	start := time.Now()
+	_, err := c.Open(ctx, bucket, "before-headers", "")
+	if err == nil || !strings.Contains(err.Error(), "no data from S3") || time.Since(start) > 5*idle {
+		t.Errorf("stalled before the headers: %v after %s", err, time.Since(start))
+	}
+
+	body, err := c.Open(ctx, bucket, "mid-object", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	_, err = io.ReadAll(body)
+	body.Close()
+	if err == nil || !strings.Contains(err.Error(), "no data from S3") || time.Since(start) > 5*idle {
+		t.Errorf("stalled mid-object: %v after %s", err, time.Since(start))
+	}
+
+	body, err = c.Open(ctx, bucket, "slow-reader", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * idle) // the worker busy elsewhere, not waiting for S3
+	b, err := io.ReadAll(body)
+	body.Close()
+	if err != nil || len(b) != 100 {
+		t.Errorf("a slow reader was cut: %d bytes, %v", len(b), err)
 	}
 }
