@@ -25,9 +25,11 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) testenv/fuzz.sh
 
 ## chaos: worker processes killed and restarted, OpenSearch stopped and restarted,
-## on generated data; fails on any lost, duplicated or regressed finding.
+## on generated data; then a minute of 403 on every bulk request and minutes of a
+## stopped cluster. Fails on any lost, duplicated or regressed finding, and on any
+## message the faults of the cluster pushed toward the dead-letter queue.
 chaos: services-up
-	. testenv/env.sh && $(GO) test -count=1 -tags chaos -timeout 15m -v -run TestChaos ./testenv/chaos/
+	. testenv/env.sh && $(GO) test -count=1 -tags chaos -timeout 25m -v -run 'TestChaos|TestClusterFaults' ./testenv/chaos/
 
 ## test: everything: lint, unit, integration, fuzz and chaos tests. Installs and
 ## starts what it needs. The tests on the public reference samples beside the
