@@ -73,6 +73,15 @@ func putObjects(t *testing.T, ctx context.Context, c *awslocal.Clients, bucket s
 	}
 }
 
+// allObjects lists every object of a corpus, in order.
+func allObjects(c *guardduty.Corpus) []int {
+	all := make([]int, len(c.Objects()))
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
 type doc struct {
 	ARN       string `json:"arn"`
 	CreatedAt string `json:"createdAt"`
@@ -101,10 +110,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := make([]int, len(corpus.Objects()))
-	for i := range all {
-		all[i] = i
-	}
+	all := allObjects(corpus)
 	putObjects(t, ctx, c, st.Bucket, corpus, all)
 	// moto delivers notifications synchronously: one per object, plus the
 	// s3:TestEvent sent when the notification was configured.

@@ -40,11 +40,7 @@ func TestRefusalDoesNotBurnTheQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := make([]int, len(corpus.Objects()))
-	for i := range all {
-		all[i] = i
-	}
-	putObjects(t, ctx, c, st.Bucket, corpus, all)
+	putObjects(t, ctx, c, st.Bucket, corpus, allObjects(corpus))
 
 	proxy.Refuse(403)
 	go func() {
@@ -90,11 +86,7 @@ func TestRequestsFitTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := make([]int, len(corpus.Objects()))
-	for i := range all {
-		all[i] = i
-	}
-	putObjects(t, ctx, c, st.Bucket, corpus, all)
+	putObjects(t, ctx, c, st.Bucket, corpus, allObjects(corpus))
 	// One finding larger than the limit on its own.
 	huge := `{"arn":"arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/huge","createdAt":"2026-01-05T00:00:00Z",` +
 		`"updatedAt":"2026-01-05T00:00:00Z","description":"` + strings.Repeat("x", 300<<10) + `"}` + "\n"

@@ -47,7 +47,9 @@ type Owner interface {
 	Replace(e *Entry, r sink.Result) (Entry, bool)
 	// Done is told the outcome of e, once for every entry Submit accepted:
 	// err is nil when the document is written or the index already holds
-	// it at this or a newer version (r.Outcome says which).
+	// it at this or a newer version (r.Outcome says which). An error means
+	// the run is stopping (ctx ended) or the cluster refused e for good and
+	// Replace gave nothing in its place.
 	Done(e *Entry, r sink.Result, err error)
 }
 
@@ -63,18 +65,6 @@ type Pressure interface {
 	Pause()
 	Resume()
 }
-
-// Error is why an entry could not be written.
-type Error struct {
-	// Permanent means sending the same document again will not help.
-	Permanent bool
-	// Reason is a low-cardinality label for metrics.
-	Reason string
-	Err    error
-}
-
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
 
 // Options tunes the batcher.
 type Options struct {

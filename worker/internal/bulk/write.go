@@ -88,7 +88,7 @@ func (b *Batcher) refuseAlone(ctx context.Context, w *retries, e Entry, re *sink
 			rep.Replacement = true
 			return []Entry{rep}
 		}
-		e.Owner.Done(&e, sink.Result{}, &Error{Permanent: true, Reason: "bulk_item_rejected", Err: errors.New(reason)})
+		e.Owner.Done(&e, sink.Result{}, fmt.Errorf("line %d: %s, and its owner has no replacement", e.Line, reason))
 		return nil
 	}
 	if !w.wait(ctx, []Entry{e}, "the cluster refused a dead-letter document; sending it again", "index", e.Index, "reason", reason) {
@@ -171,8 +171,7 @@ func (b *Batcher) sort(pending []Entry, res []sink.Result) (again []Entry, notTa
 		default: // refused for good
 			rep, ok := e.Owner.Replace(e, r)
 			if !ok {
-				e.Owner.Done(e, r, &Error{Permanent: true, Reason: "bulk_item_rejected",
-					Err: fmt.Errorf("line %d: refused (status %d): %s", e.Line, r.Status, r.Reason)})
+				e.Owner.Done(e, r, fmt.Errorf("line %d: refused (status %d): %s, and its owner has no replacement", e.Line, r.Status, r.Reason))
 				continue
 			}
 			rep.Replacement = true

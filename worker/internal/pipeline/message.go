@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/logtide/logtide/worker/internal/backoff"
-	"github.com/logtide/logtide/worker/internal/bulk"
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/s3event"
 )
@@ -38,12 +37,8 @@ func retryable(reason string, err error) error { return &failure{reason: reason,
 // classify says whether err is permanent and gives its metrics label.
 func classify(err error) (perm bool, reason string) {
 	var f *failure
-	var b *bulk.Error
-	switch {
-	case errors.As(err, &f):
+	if errors.As(err, &f) {
 		return f.permanent, f.reason
-	case errors.As(err, &b):
-		return b.Permanent, b.Reason
 	}
 	return false, "retryable"
 }
