@@ -146,7 +146,7 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("SigV4 service %q: want %s or %s", o.SigV4Service, ServiceES, ServiceAOSS))
 		}
 		if o.Region == "" {
-			errs = append(errs, errors.New("SigV4 signing needs a region"))
+			errs = append(errs, errors.New("SigV4 signing needs a region: set --es-region, or the AWS region of the SDK (AWS_REGION)"))
 		}
 	}
 	if !o.SigV4 && basic {
