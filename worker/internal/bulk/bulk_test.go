@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -388,4 +392,48 @@ func (w *badDoc) Bulk(ctx context.Context, items []sink.Item) ([]sink.Result, er
 		}
 	}
 	return w.fakeWriter.Bulk(ctx, items)
+}
+
+// TestStalledRequestsHaveADeadline: a cluster that sends its headers and
+// then nothing, or stops reading the request, cannot hold a sender: each
+// request ends after RequestTimeout and is sent again, until one is
+// answered.
+func TestStalledRequestsHaveADeadline(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1: // stops reading the request
+			<-release
+			return
+		case 2, 3: // answers its headers, then nothing
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+			w.(http.Flusher).Flush()
+			<-release
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		n := strings.Count(string(body), "\n") / 2
+		items := strings.TrimSuffix(strings.Repeat(`{"index":{"status":201}},`, n), ",")
+		fmt.Fprintf(w, `{"errors":false,"items":[%s]}`, items)
+	}))
+	defer srv.Close()
+	defer close(release) // before the server closes: it waits for its handlers
+	s, err := sink.New(sink.Options{URLs: []string{srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := testOptions()
+	o.RequestTimeout = 200 * time.Millisecond
+	o.RetryMax = time.Millisecond
+	a := newOwner(3)
+	start := time.Now()
+	run(t, s, o, a)
+	if fmt.Sprint(a.outcomes) != "map[o0-0:written o0-1:written o0-2:written]" || calls.Load() != 4 {
+		t.Errorf("%d requests, outcomes %v", calls.Load(), a.outcomes)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("three stalled requests took %s", took)
+	}
 }
