@@ -62,8 +62,8 @@ func scalars(n *yaml.Node) []string {
 }
 
 // TestTaskRoleOnTheClusterIsLeastPrivilege: the task role may make only the
-// requests the worker makes to the domain: bulk writes and index template
-// installs, nothing on any other path.
+// requests the worker makes to the domain: bulk writes, GET / and the
+// template installs, nothing on any other path.
 func TestTaskRoleOnTheClusterIsLeastPrivilege(t *testing.T) {
 	policies := get(template(t), "Resources", "TaskRole", "Properties", "Policies")
 	if policies == nil {
@@ -94,7 +94,9 @@ func TestTaskRoleOnTheClusterIsLeastPrivilege(t *testing.T) {
 	}
 	sort.Strings(got)
 	want := []string{
+		"es:ESHttpGet ${OpenSearchDomainArn}/",
 		"es:ESHttpPost ${OpenSearchDomainArn}/_bulk",
+		"es:ESHttpPut ${OpenSearchDomainArn}/_component_template/*",
 		"es:ESHttpPut ${OpenSearchDomainArn}/_index_template/*",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -7,6 +7,10 @@ package format
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +31,9 @@ type Format interface {
 	// is used by one goroutine, for that object only.
 	Decoder(o Object) Decoder
 	// IndexTemplate is the composable index template of the format's
-	// indices: its name and body.
-	IndexTemplate() (name, body string)
+	// indices for engine e: its name and body. It is composed of the ECS
+	// component template (package ecs).
+	IndexTemplate(e Engine) (name, body string)
 	// IndexPattern matches every index the format writes to.
 	IndexPattern() string
 }
@@ -73,9 +78,36 @@ type Object struct {
 type Framing int
 
 const (
-	// Lines: one record per line (JSON Lines, text logs).
+	// Lines: one record per line (JSON Lines, text logs). A record's
+	// position is its line number.
 	Lines Framing = iota
+	// RecordsArray: one JSON document whose "Records" array holds the
+	// records (CloudTrail), streamed element by element. A record's
+	// position is its 1-based place in the array.
+	RecordsArray
 )
+
+// ErrNotARecord is what a decoder returns for a line that is part of the
+// object but holds no record (the header line of a VPC flow log): the line
+// is counted as skipped, not dead-lettered.
+var ErrNotARecord = errors.New("not a record")
+
+// PositionID is the _id of the record at position n of object o, for log
+// types without a natural id: replaying the object writes the same ids, and
+// distinct records (other objects, versions or positions) never share one.
+// It is 27 characters: the first 160 bits of a SHA-256, base64url.
+func PositionID(o Object, n int) string {
+	h := sha256.New()
+	for _, s := range []string{o.Bucket, o.Key, o.VersionID} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	h.Write(b[:])
+	sum := h.Sum(nil)
+	return base64.RawURLEncoding.EncodeToString(sum[:20])
+}
 
 // Claim is a format's answer about an object.
 type Claim int
@@ -180,6 +212,33 @@ type Options struct {
 	// Location is the time zone choosing the date in index names; nil means
 	// UTC.
 	Location *time.Location
+}
+
+// Engine is the search engine the worker writes to, as far as mappings
+// differ between them.
+type Engine struct {
+	// Distribution is "opensearch" or "elasticsearch"; empty when unknown.
+	Distribution string
+	// Major and Minor are its version.
+	Major, Minor int
+	// Flavor is Elasticsearch's build flavor ("default" or "oss").
+	Flavor string
+}
+
+// FreeForm is the mapping of an object whose members differ from record to
+// record and would otherwise explode the mapping or clash in type
+// (CloudTrail's requestParameters): one field whose leaves stay searchable
+// by their dotted paths where the engine has such a type (OpenSearch 2.7+
+// flat_object, Elasticsearch 7.3+ flattened in its default distribution),
+// else kept in _source without being indexed.
+func (e Engine) FreeForm() string {
+	switch {
+	case e.Distribution == "opensearch" && (e.Major > 2 || e.Major == 2 && e.Minor >= 7):
+		return `{"type":"flat_object"}`
+	case e.Distribution == "elasticsearch" && e.Flavor != "oss" && (e.Major > 7 || e.Major == 7 && e.Minor >= 3):
+		return `{"type":"flattened","ignore_above":1024}`
+	}
+	return `{"type":"object","enabled":false}`
 }
 
 // GenerateOptions shape a set of sample objects. A format reads what

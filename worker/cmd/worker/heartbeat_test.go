@@ -35,7 +35,7 @@ func TestHeartbeat(t *testing.T) {
 
 	// One export object of tens of MB uncompressed, indexed in small bulk
 	// requests: it takes well over two visibility timeouts.
-	corpus, err := guardduty.NewCorpus(guardduty.CorpusOptions{Seed: 23, Objects: 1, FindingsPerObject: 20000})
+	corpus, err := guardduty.NewCorpus(guardduty.CorpusOptions{Seed: 23, Objects: 1, FindingsPerObject: 30000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func TestPoisonRecordsAreDeadLettered(t *testing.T) {
 	logs := runWorker(t, ctx, "--queue-url", st.QueueURL, "--es-url", esURL, "--index-prefix", name,
 		"--dead-letter-index", dl, "--exit-when-idle", "2s", "--metrics-addr", "", "--wait-time", "1s")
 	checkQueueEmpty(t, ctx, c, st.QueueURL)
-	if !strings.Contains(logs, `"records_read":5,"records_indexed":2,"records_stale":0,"records_dead_lettered":3,"balanced":true`) {
+	if !strings.Contains(logs, `"records_read":5,"records_indexed":2,"records_stale":0,"records_skipped":0,"records_dead_lettered":3,"balanced":true`) {
 		t.Errorf("no balanced accounting line in the logs:\n%.3000s", logs)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	sdkhttp "github.com/logtide/logtide/shared/awshttp"
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/ecs"
 	"github.com/logtide/logtide/worker/formats"
 	"github.com/logtide/logtide/worker/internal/backoff"
 	"github.com/logtide/logtide/worker/internal/config"
@@ -50,11 +52,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError{err}
 	}
 	log := newLogger(stderr, c.LogLevel)
-	fs, err := newFormats(c.Format)
+	fs, err := newFormats(c.IndexPrefixes, c.Location)
 	if err != nil {
 		return usageError{err}
 	}
-	if err := config.CheckDeadLetterIndex(c.Pipeline.DeadLetterIndex, fs); err != nil {
+	if err := config.CheckIndexNames(c.Pipeline.DeadLetterIndex, fs); err != nil {
 		return usageError{err}
 	}
 	router, err := route.New(fs, c.Routes)
@@ -115,8 +117,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.Info("worker stopped before receiving anything")
 	} else {
 		log.Info("worker starting", "version", version, "queue_url", c.QueueURL, "es_urls", redactURLs(c.Sink.URLs),
-			"concurrency", c.Pipeline.Concurrency, "formats", formats.Names(), "routes", fmt.Sprint(c.Routes),
-			"index_prefix", c.Format.IndexPrefix, "dead_letter_index", c.Pipeline.DeadLetterIndex, "index_time_zone", c.Format.Location.String())
+			"concurrency", c.Pipeline.Concurrency, "formats", indexPatterns(fs), "routes", fmt.Sprint(c.Routes),
+			"dead_letter_index", c.Pipeline.DeadLetterIndex, "index_time_zone", c.Location.String())
 		runErr = p.Run(ctx)
 		if runErr == nil {
 			log.Info("worker stopped")
@@ -129,17 +131,32 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return runErr
 }
 
-// newFormats builds every format the worker knows with the run's options.
-func newFormats(o format.Options) ([]format.Format, error) {
+// newFormats builds every format the worker knows, with the index prefixes
+// given (by format name) and the index time zone.
+func newFormats(prefixes map[string]string, loc *time.Location) ([]format.Format, error) {
+	for name := range prefixes {
+		if _, ok := formats.Find(name); !ok {
+			return nil, fmt.Errorf("--index-prefix %s=%s: no format %q (formats: %s)", name, prefixes[name], name, strings.Join(formats.Names(), ", "))
+		}
+	}
 	out := make([]format.Format, 0, len(formats.All))
 	for _, s := range formats.All {
-		f, err := s.New(o)
+		f, err := s.New(format.Options{IndexPrefix: prefixes[s.Name], Location: loc})
 		if err != nil {
 			return nil, fmt.Errorf("format %s: %w", s.Name, err)
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// indexPatterns names each format with its indices, for the start-up log.
+func indexPatterns(fs []format.Format) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name() + ":" + f.IndexPattern()
+	}
+	return out
 }
 
 // logSearchConnection says how the worker authenticates to the cluster,
@@ -204,40 +221,72 @@ func newS3(cfg aws.Config) *s3.Client {
 	})
 }
 
-// installTemplates installs the index templates of every format and of the
-// dead-letter index, waiting for the cluster as long as it takes: a worker
-// can start before its cluster does, or while it refuses it, and it takes
-// no message until the templates are in place. It returns early only when
-// ctx ends.
+// installTemplates installs the templates of every format (with the ECS
+// component they are composed of) and of the dead-letter index, for the
+// engine the cluster runs, waiting for the cluster as long as it takes: a
+// worker can start before its cluster does, or while it refuses it, and it
+// takes no message until the templates are in place. It returns early only
+// when ctx ends.
 func installTemplates(ctx context.Context, log *slog.Logger, cluster *sink.Sink, fs []format.Format, deadLetterIndex string) {
-	type template struct{ name, body string }
-	var ts []template
-	for _, f := range fs {
-		name, body := f.IndexTemplate()
-		ts = append(ts, template{name, body})
+	type step struct {
+		what string // for the logs
+		do   func(context.Context) error
 	}
-	name, body := deadletter.IndexTemplate(deadLetterIndex)
-	ts = append(ts, template{name, body})
-	for _, t := range ts {
+	var engine format.Engine
+	steps := []step{
+		{"cluster information", func(ctx context.Context) error {
+			info, err := cluster.Cluster(ctx)
+			if err == nil {
+				engine = engineOf(info)
+				log.Info("search cluster", "distribution", info.Distribution, "version", info.Version, "free_form_mapping", engine.FreeForm())
+			}
+			return err
+		}},
+		{"component template " + ecs.TemplateName, func(ctx context.Context) error {
+			return cluster.PutComponentTemplate(ctx, ecs.TemplateName, ecs.ComponentTemplate())
+		}},
+	}
+	for _, f := range fs {
+		steps = append(steps, step{"index template of " + f.Name(), func(ctx context.Context) error {
+			name, body := f.IndexTemplate(engine)
+			return cluster.PutIndexTemplate(ctx, name, body)
+		}})
+	}
+	steps = append(steps, step{"index template of " + deadLetterIndex, func(ctx context.Context) error {
+		name, body := deadletter.IndexTemplate(deadLetterIndex)
+		return cluster.PutIndexTemplate(ctx, name, body)
+	}})
+	for _, st := range steps {
 		for attempt := 1; ; attempt++ {
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := cluster.PutIndexTemplate(cctx, t.name, t.body)
+			err := st.do(cctx)
 			cancel()
 			if err == nil {
-				log.Info("index template installed", "name", t.name)
+				log.Info("installed", "what", st.what)
 				break
 			}
 			if ctx.Err() != nil {
 				return
 			}
 			d := backoff.Delay(time.Second, 30*time.Second, attempt)
-			log.Warn("index template not installed yet; the worker waits for the cluster before it takes any message",
-				"name", t.name, "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
+			log.Warn("waiting for the search cluster before taking any message",
+				"step", st.what, "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
 			if !backoff.Sleep(ctx, d) {
 				return
 			}
 		}
 	}
+}
+
+// engineOf reads what the cluster says of itself.
+func engineOf(c sink.Cluster) format.Engine {
+	e := format.Engine{Distribution: c.Distribution, Flavor: c.Flavor}
+	parts := strings.SplitN(c.Version, ".", 3)
+	if len(parts) >= 2 {
+		e.Major, _ = strconv.Atoi(parts[0])
+		e.Minor, _ = strconv.Atoi(parts[1])
+	}
+	return e
 }
 
 // redactURLs drops anything but scheme and host from endpoint URLs for logs.

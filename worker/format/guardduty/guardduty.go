@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/ecs"
 	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
@@ -90,6 +91,8 @@ const maxID = 512
 //   - the index is <prefix>-YYYY-MM-DD of createdAt, which never changes for a
 //     finding, so all its versions land in the same index;
 //   - @timestamp is updatedAt; Version is updatedAt in epoch milliseconds;
+//   - the Elastic Common Schema fields (event.*, cloud.*, related.ip) say
+//     what the finding is in the names every format shares;
 //   - remote.ip and remote.location (geo_point) collect the remote addresses of
 //     the finding's action, whatever its type (PORT_PROBE has several).
 //
@@ -143,10 +146,9 @@ func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 	// follow a comma.
 	body := make([]byte, 0, len(line)+128)
 	body = appendTimes(body, line[:len(line)-1], timeField{f.createdAt, created, createdRFC}, timeField{f.updatedAt, updated, updatedRFC})
-	body = append(body, `,"@timestamp":"`...)
-	body = appendTime(body, updated)
-	body = append(body, '"')
-	body = appendRemote(body, actionRemotes(f.action).list)
+	remotes := actionRemotes(f.action).list
+	body = appendRemote(body, remotes)
+	body = g.appendECS(body, arn, f.typ, updated, remotes)
 	body = append(body, '}')
 
 	return format.Document{
@@ -155,6 +157,30 @@ func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 		Version: version,
 		Body:    body,
 	}, nil
+}
+
+// appendECS appends the Elastic Common Schema fields of a finding: it is an
+// alert; its account and region (from the arn, which names them for every
+// finding), its type as the action, and every remote address as related.ip.
+func (g *GuardDuty) appendECS(body []byte, arn string, typ []byte, updated time.Time, remotes []remote) []byte {
+	f := ecs.Fields{
+		Timestamp: updated,
+		Event: ecs.Event{Kind: "alert", Category: []string{"intrusion_detection"}, Type: []string{"info"},
+			Dataset: "aws.guardduty", Provider: "guardduty"},
+	}
+	if t, err := stringField(typ); err == nil {
+		f.Event.Action = t
+	}
+	// arn:aws:guardduty:<region>:<account>:detector/...
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 && parts[2] == "guardduty" {
+		f.Cloud.Region, f.Cloud.AccountID = parts[3], parts[4]
+	}
+	for _, r := range remotes {
+		if r.ip != "" {
+			f.RelatedIPs = append(f.RelatedIPs, r.ip)
+		}
+	}
+	return f.Append(body)
 }
 
 // actionRemotes lists the remote parties of a finding's service.action (raw

@@ -385,13 +385,33 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestTemplateIsJSON(t *testing.T) {
-	name, body := mustGD(t, format.Options{IndexPrefix: "gd"}).IndexTemplate()
-	var m map[string]any
-	if err := json.Unmarshal([]byte(body), &m); err != nil {
-		t.Fatal(err)
-	}
-	if name != "gd" || m["index_patterns"].([]any)[0] != "gd-*" {
-		t.Errorf("template %s patterns %v", name, m["index_patterns"])
+	for _, e := range []format.Engine{{}, {Distribution: "opensearch", Major: 2, Minor: 19}, {Distribution: "elasticsearch", Major: 7, Minor: 10, Flavor: "oss"}} {
+		name, body := mustGD(t, format.Options{IndexPrefix: "gd"}).IndexTemplate(e)
+		var m struct {
+			Patterns   []string `json:"index_patterns"`
+			ComposedOf []string `json:"composed_of"`
+			Template   struct {
+				Mappings struct {
+					Properties struct {
+						Service struct {
+							Properties struct {
+								AdditionalInfo map[string]any `json:"additionalInfo"`
+							} `json:"properties"`
+						} `json:"service"`
+					} `json:"properties"`
+				} `json:"mappings"`
+			} `json:"template"`
+		}
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatal(err)
+		}
+		if name != "gd" || fmt.Sprint(m.Patterns) != "[gd-*]" || fmt.Sprint(m.ComposedOf) != "[logtide-ecs]" {
+			t.Errorf("template %s patterns %v composed of %v", name, m.Patterns, m.ComposedOf)
+		}
+		ai := m.Template.Mappings.Properties.Service.Properties.AdditionalInfo
+		if want := map[bool]string{true: "flat_object", false: "object"}[e.Distribution == "opensearch"]; ai["type"] != want {
+			t.Errorf("%+v: service.additionalInfo mapped as %v, want %s", e, ai, want)
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ const maxDepth = 10000
 // values (nil when absent; the last occurrence of a duplicated key wins, as
 // with encoding/json).
 type recordFields struct {
-	arn, createdAt, updatedAt []byte
+	arn, createdAt, updatedAt, typ []byte
 	// service is the raw service value; action is service.action when
 	// service is an object.
 	service, action []byte
@@ -175,6 +175,8 @@ func (p *parser) object(lv level) error {
 			dst = &p.f.createdAt
 		case lv == levelTop && keyIs(key, "updatedAt"):
 			dst = &p.f.updatedAt
+		case lv == levelTop && keyIs(key, "type"):
+			dst = &p.f.typ
 		case lv == levelTop && keyIs(key, "service"):
 			dst, sub = &p.f.service, levelService
 			// A later service member replaces an earlier one, action

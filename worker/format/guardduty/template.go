@@ -3,15 +3,19 @@ package guardduty
 import (
 	_ "embed"
 	"strings"
+
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/ecs"
 )
 
 //go:embed template.json
 var templateJSON string
 
-// IndexTemplate returns the composable index template for this transform's
+// IndexTemplate returns the composable index template of the format's
 // indices: ids, types and enums as keyword, times as date, remote.location as
-// geo_point, and service.additionalInfo stored but not indexed because its
-// field types drift between finding types.
-func (g *GuardDuty) IndexTemplate() (name, body string) {
-	return g.prefix, strings.ReplaceAll(templateJSON, "{{PATTERN}}", g.IndexPattern())
+// geo_point, the ECS fields from their component template, and
+// service.additionalInfo, whose field types drift between finding types, as
+// one free-form field (searchable where the engine allows).
+func (g *GuardDuty) IndexTemplate(e format.Engine) (name, body string) {
+	return g.prefix, strings.NewReplacer("{{PATTERN}}", g.IndexPattern(), "{{FREEFORM}}", e.FreeForm(), "{{ECS}}", ecs.TemplateName).Replace(templateJSON)
 }

@@ -31,11 +31,11 @@ func TestPrecedence(t *testing.T) {
 	if strings.Join(c.Sink.URLs, " ") != "http://a:9200 http://b:9200" {
 		t.Errorf("env list: %v", c.Sink.URLs)
 	}
-	if c.Pipeline.ExitWhenIdle != 5*time.Second || c.Format.Location.String() != "Asia/Tokyo" || fmt.Sprint(c.Routes) != "[exports/*=guardduty other/*.gz=guardduty]" {
-		t.Errorf("env lost: %v %v %v", c.Pipeline.ExitWhenIdle, c.Format.Location, c.Routes)
+	if c.Pipeline.ExitWhenIdle != 5*time.Second || c.Location.String() != "Asia/Tokyo" || fmt.Sprint(c.Routes) != "[exports/*=guardduty other/*.gz=guardduty]" {
+		t.Errorf("env lost: %v %v %v", c.Pipeline.ExitWhenIdle, c.Location, c.Routes)
 	}
 	// The defaults are the packages' own.
-	if c.Format.IndexPrefix != "guardduty" || !c.InstallTemplate || c.Pipeline.Bulk.Concurrency != 4 || c.Pipeline.DeadLetterIndex != "logtide-deadletter" {
+	if len(c.IndexPrefixes) != 0 || !c.InstallTemplate || c.Pipeline.Bulk.Concurrency != 4 || c.Pipeline.DeadLetterIndex != "logtide-deadletter" {
 		t.Errorf("defaults lost: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -82,12 +82,12 @@ func TestBadEnvIsAnError(t *testing.T) {
 func TestValidate(t *testing.T) {
 	var c Run
 	if err := RunFlags(&c).Parse([]string{"--es-url", "ftp://x", "--es-url", "https://user:secret@host", "--concurrency", "0",
-		"--bulk-concurrency", "0", "--wait-time", "30s", "--log-level", "loud", "--index-prefix", "", "--dead-letter-index", "Dead"}); err != nil {
+		"--bulk-concurrency", "0", "--wait-time", "30s", "--log-level", "loud", "--dead-letter-index", "Dead"}); err != nil {
 		t.Fatal(err)
 	}
 	err := c.Validate()
 	for _, want := range []string{"--queue-url is required", `"ftp://x"`, "credentials in the URL", "concurrency 0", "bulk-concurrency 0",
-		"--wait-time 30s", "--log-level", "--index-prefix: empty", `dead-letter-index "Dead": must be lower case`} {
+		"--wait-time 30s", "--log-level", `dead-letter-index "Dead": must be lower case`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
@@ -97,7 +97,14 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestCheckDeadLetterIndex(t *testing.T) {
+func TestCheckIndexNames(t *testing.T) {
+	gd := func(prefix string) format.Format {
+		f, err := guardduty.New(format.Options{IndexPrefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
 	for _, tc := range []struct {
 		prefix, index string
 		ok            bool
@@ -109,17 +116,33 @@ func TestCheckDeadLetterIndex(t *testing.T) {
 		{"gd", "gd", false}, // the prefix itself: its template's pattern is gd-*, but the name is taken
 		{"gd", "gdx", true},
 	} {
-		f, err := guardduty.New(format.Options{IndexPrefix: tc.prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = CheckDeadLetterIndex(tc.index, []format.Format{f})
+		err := CheckIndexNames(tc.index, []format.Format{gd(tc.prefix)})
 		if (err == nil) != tc.ok {
 			t.Errorf("prefix %q, dead-letter index %q: %v", tc.prefix, tc.index, err)
 		}
 		if err != nil && !strings.Contains(err.Error(), "must lie outside the guardduty indices ("+tc.prefix+"-*)") {
 			t.Errorf("error %v does not name the pattern", err)
 		}
+	}
+	// Two formats whose indices overlap: a's pattern a-* covers a-b-*.
+	if err := CheckIndexNames("dl", []format.Format{gd("a"), gd("a-b")}); err == nil || !strings.Contains(err.Error(), "overlap") {
+		t.Errorf("overlapping prefixes: %v", err)
+	}
+	if err := CheckIndexNames("dl", []format.Format{gd("ab"), gd("a")}); err != nil {
+		t.Errorf("ab-* and a-* do not overlap: %v", err)
+	}
+}
+
+func TestIndexPrefixes(t *testing.T) {
+	var c Run
+	if err := RunFlags(&c).Parse([]string{"--index-prefix", "gd", "--index-prefix", "cloudtrail=ct,vpcflow=flow"}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.IndexPrefixes) != "map[cloudtrail:ct guardduty:gd vpcflow:flow]" {
+		t.Errorf("got %v", c.IndexPrefixes)
+	}
+	if err := RunFlags(&c).Parse([]string{"--index-prefix", "cloudtrail="}); err == nil {
+		t.Error("an empty prefix was accepted")
 	}
 }
 

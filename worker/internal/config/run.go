@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -27,10 +28,12 @@ type Run struct {
 	Pipeline pipeline.Options // bulk requests included
 	Sink     sink.Options
 	Search   searchhttp.Options
-	// Format holds the options every format takes; IndexPrefix is
-	// GuardDuty's.
-	Format format.Options
-	Routes []route.Rule
+	// IndexPrefixes are the formats' index prefixes set on the command line,
+	// by format name; the others keep their format's default.
+	IndexPrefixes map[string]string
+	// Location is the time zone choosing the date in index names.
+	Location *time.Location
+	Routes   []route.Rule
 
 	InstallTemplate bool
 	MetricsAddr     string
@@ -54,7 +57,8 @@ func RunFlags(c *Run) *Flags {
 		Pipeline:          pipeline.DefaultOptions(),
 		Sink:              sink.Options{URLs: []string{"http://127.0.0.1:9200"}},
 		Search:            searchhttp.Options{SigV4Service: searchhttp.ServiceES, Password: searchhttp.Secret(os.Getenv(PasswordEnv))},
-		Format:            format.Options{IndexPrefix: "guardduty", Location: time.UTC},
+		IndexPrefixes:     map[string]string{},
+		Location:          time.UTC,
 		InstallTemplate:   true,
 		MetricsAddr:       ":9108",
 		LogLevel:          "info",
@@ -74,9 +78,9 @@ func RunFlags(c *Run) *Flags {
 	f.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address serving /metrics and /healthz; empty disables")
 	f.StringVar(&c.PprofAddr, "pprof-addr", "", "address serving Go's /debug/pprof/ profiles, apart from /metrics; empty (the default) disables")
 	f.DurationVar(&p.ExitWhenIdle, "exit-when-idle", p.ExitWhenIdle, "exit 0 once the queue has stayed empty this long (0: run until stopped)")
-	f.StringVar(&c.Format.IndexPrefix, "index-prefix", c.Format.IndexPrefix, "index name prefix of GuardDuty findings; they go to <prefix>-YYYY-MM-DD of their createdAt")
+	f.Var(prefixes(c.IndexPrefixes), "index-prefix", "FORMAT=PREFIX: a format's documents go to <PREFIX>-YYYY-MM-DD (each format's default is its name); repeatable, comma-separated; a PREFIX alone is GuardDuty's")
 	f.StringVar(&p.DeadLetterIndex, "dead-letter-index", p.DeadLetterIndex, "index keeping every record that cannot be indexed, with its object, line and reason")
-	f.Var(NewLocation(&c.Format.Location), "index-time-zone", "IANA time zone choosing the date in index names")
+	f.Var(NewLocation(&c.Location), "index-time-zone", "IANA time zone choosing the date in index names")
 	f.Var(newRoutes(&c.Routes), "route", "PATTERN=FORMAT: read objects whose key matches PATTERN (* any characters, ? one) as FORMAT; repeatable, comma-separated, tried before the standard AWSLogs/ layouts")
 	f.BoolVar(&c.InstallTemplate, "install-template", c.InstallTemplate, "install the index templates at start-up")
 	f.DurationVar(&c.WaitTime, "wait-time", c.WaitTime, "long-poll wait of one receive (at most 20s)")
@@ -108,9 +112,6 @@ func (c *Run) Validate() error {
 	if c.WaitTime < 0 || c.WaitTime > 20*time.Second {
 		errs = append(errs, fmt.Errorf("--wait-time %s: want 0..20s", c.WaitTime))
 	}
-	if c.Format.IndexPrefix == "" {
-		errs = append(errs, errors.New("--index-prefix: empty"))
-	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 	default:
@@ -120,16 +121,24 @@ func (c *Run) Validate() error {
 	return errors.Join(errs...)
 }
 
-// CheckDeadLetterIndex refuses a dead-letter index that one of the formats
-// would also write to (or install its template on).
-func CheckDeadLetterIndex(index string, formats []format.Format) error {
-	for _, f := range formats {
+// CheckIndexNames refuses index names that overlap: a dead-letter index
+// that one of the formats would also write to (or install its template on),
+// and two formats whose index patterns cover each other's indices.
+func CheckIndexNames(deadLetterIndex string, formats []format.Format) error {
+	var errs []error
+	for i, f := range formats {
 		pattern := f.IndexPattern()
-		if index == strings.TrimSuffix(pattern, "-*") || matchesPattern(index, pattern) {
-			return fmt.Errorf("--dead-letter-index %q: must lie outside the %s indices (%s)", index, f.Name(), pattern)
+		if deadLetterIndex == strings.TrimSuffix(pattern, "-*") || matchesPattern(deadLetterIndex, pattern) {
+			errs = append(errs, fmt.Errorf("--dead-letter-index %q: must lie outside the %s indices (%s)", deadLetterIndex, f.Name(), pattern))
+		}
+		for _, g := range formats[i+1:] {
+			a, b := strings.TrimSuffix(pattern, "*"), strings.TrimSuffix(g.IndexPattern(), "*")
+			if strings.HasPrefix(a, b) || strings.HasPrefix(b, a) {
+				errs = append(errs, fmt.Errorf("--index-prefix: the %s indices (%s) and the %s indices (%s) overlap", f.Name(), pattern, g.Name(), g.IndexPattern()))
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // matchesPattern reports whether index matches an index pattern whose only
@@ -139,6 +148,35 @@ func matchesPattern(index, pattern string) bool {
 		return strings.HasPrefix(index, p)
 	}
 	return index == pattern
+}
+
+// prefixes is the --index-prefix flag.
+type prefixes map[string]string
+
+func (p prefixes) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		name, prefix, ok := strings.Cut(s, "=")
+		if !ok {
+			name, prefix = "guardduty", s
+		}
+		if name == "" || prefix == "" {
+			return fmt.Errorf("%q: want FORMAT=PREFIX", s)
+		}
+		p[name] = prefix
+	}
+	return nil
+}
+
+func (p prefixes) String() string {
+	var s []string
+	for name, prefix := range p {
+		s = append(s, name+"="+prefix)
+	}
+	sort.Strings(s)
+	return strings.Join(s, ",")
 }
 
 // routes is the --route flag.

@@ -27,8 +27,9 @@ type objectRef struct {
 
 // object streams one object into the bulk layer and waits for the outcome
 // of every document it submitted. It returns nil only when every record of
-// the object is accounted for: indexed, already present at a newer version,
-// or dead-lettered with its reason.
+// the object is accounted for: indexed, already present (at this or a newer
+// version), skipped (a line that holds no record, such as a header) or
+// dead-lettered with its reason.
 func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) error {
 	start := time.Now()
 	log = log.With("bucket", o.Bucket, "key", o.Key)
@@ -54,7 +55,7 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	<-t.done // every submitted document has its outcome
 	c, err := t.result()
 	if err == nil && !c.balanced() {
-		err = retryable("unbalanced", fmt.Errorf("%d records read but %d indexed, %d stale, %d dead-lettered", c.read, c.indexed, c.stale, c.deadLettered))
+		err = retryable("unbalanced", fmt.Errorf("%d records read but %d indexed, %d stale, %d skipped, %d dead-lettered", c.read, c.indexed, c.stale, c.skipped, c.deadLettered))
 	}
 	var se *source.Error
 	if err != nil && !errors.As(err, &se) { // source errors name the object already
@@ -63,7 +64,7 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	p.metrics.ObjectBytes.Add(float64(bytes))
 	p.records.read.Add(float64(c.read))
 	attrs := []any{"records_read", c.read, "records_indexed", c.indexed, "records_stale", c.stale,
-		"records_dead_lettered", c.deadLettered, "balanced", err == nil}
+		"records_skipped", c.skipped, "records_dead_lettered", c.deadLettered, "balanced", err == nil}
 	if err != nil {
 		p.metrics.Objects.WithLabelValues("failed").Inc()
 		log.Error("object failed", append(attrs, "err", err)...)
@@ -108,9 +109,14 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 			return classifyRead(ctx, line, err)
 		default:
 			doc, err := dec.Decode(rec, line)
-			if err != nil {
+			switch {
+			case errors.Is(err, format.ErrNotARecord):
+				t.read()
+				t.skip()
+				continue
+			case err != nil:
 				e = t.deadLetter(deadletter.Record{Line: line, Stage: deadletter.StageTransform, Reason: err.Error(), Raw: rec})
-			} else {
+			default:
 				// rec is reused by the scanner; the document's body is a copy.
 				e = bulk.Entry{Item: sink.Item{Index: doc.Index, ID: doc.ID, Version: doc.Version, Body: doc.Body}, Line: line, Owner: t}
 			}
@@ -134,6 +140,8 @@ func (p *Pipeline) frame(in io.Reader, f format.Framing) records {
 	switch f {
 	case format.Lines:
 		return decode.NewScanner(in, p.opts.MaxLineBytes)
+	case format.RecordsArray:
+		return decode.NewArrayScanner(in, "Records", p.opts.MaxLineBytes)
 	}
 	panic(fmt.Sprintf("pipeline: unknown framing %d", f))
 }
@@ -157,10 +165,11 @@ func classifyRead(ctx context.Context, line int, err error) error {
 	wrapped := fmt.Errorf("reading after line %d: %w", line, err)
 	var corrupt flate.CorruptInputError
 	var unsupported *decode.UnsupportedError
+	var syntax *decode.SyntaxError
 	switch {
 	case errors.As(err, &unsupported):
 		return permanent("unsupported_encoding", err)
-	case errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt):
+	case errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt) || errors.As(err, &syntax):
 		return permanent("corrupt_object", wrapped)
 	}
 	return retryable("object_read", wrapped)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -737,4 +738,67 @@ func TestHealth(t *testing.T) {
 		t.Errorf("waiting for the cluster: %v", err)
 	}
 	p.intake.Resume()
+}
+
+// arrayFormat reads {"Records":[...]} objects whose elements are
+// {"id":...}; an element {"header":true} holds no record.
+type arrayFormat struct{}
+
+func (arrayFormat) Name() string                                 { return "array" }
+func (arrayFormat) Claim(format.Key) format.Claim                { return format.Read }
+func (arrayFormat) Framing() format.Framing                      { return format.RecordsArray }
+func (arrayFormat) Decoder(format.Object) format.Decoder         { return arrayFormat{} }
+func (arrayFormat) IndexTemplate(format.Engine) (string, string) { return "", "" }
+func (arrayFormat) IndexPattern() string                         { return "array-*" }
+func (arrayFormat) Decode(rec []byte, n int) (format.Document, error) {
+	var r struct {
+		ID     string
+		Header bool
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return format.Document{}, format.Errorf("invalid JSON: %v", err)
+	}
+	if r.Header {
+		return format.Document{}, format.ErrNotARecord
+	}
+	return format.Document{Index: "array-1", ID: fmt.Sprintf("%s@%d", r.ID, n), Body: bytes.Clone(rec)}, nil
+}
+
+// TestRecordsArrayAndSkippedRecords: an object framed as one document with
+// a Records array is read element by element; an element that holds no
+// record is skipped and still balances the object.
+func TestRecordsArrayAndSkippedRecords(t *testing.T) {
+	var doc bytes.Buffer
+	zw := gzip.NewWriter(&doc)
+	_, _ = io.WriteString(zw, `{"version":1,"Records":[{"header":true},{"id":"a"},{"id":"b"},{"id":`+"\n"+`"c"},{"id":}]}`)
+	_ = zw.Close()
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	snk := &fakeSink{}
+	p := newTestPipeline(t, q, fakeSource{"k": doc.Bytes()}, snk, nil)
+	p.router = prefixRouter{arrayFormat{}}
+	runUntilIdle(t, p)
+	if fmt.Sprint(q.deleted) != "[m]" {
+		t.Fatalf("deleted %v", q.deleted)
+	}
+	var ids []string
+	for id, it := range snk.docs {
+		if it.Index == "array-1" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if fmt.Sprint(ids) != "[a@2 b@3 c@4]" {
+		t.Errorf("documents %v", ids)
+	}
+	m := p.metrics
+	for name, got := range map[string]float64{
+		"read 5":          testutil.ToFloat64(m.Records.WithLabelValues("read")) - 5,
+		"skipped 1":       testutil.ToFloat64(m.Records.WithLabelValues("skipped")) - 1,
+		"indexed 3":       testutil.ToFloat64(m.Records.WithLabelValues("indexed")) - 3,
+		"dead-lettered 1": testutil.ToFloat64(m.Records.WithLabelValues("dead_lettered")) - 1,
+	} {
+		if got != 0 {
+			t.Errorf("records %s: off by %v", name, got)
+		}
+	}
 }

@@ -15,16 +15,16 @@ import (
 )
 
 // counts is one object's record accounting. An object is done only when it
-// balances: read == indexed + stale + deadLettered.
+// balances: read == indexed + stale + skipped + deadLettered.
 type counts struct {
-	read, indexed, stale, deadLettered int
+	read, indexed, stale, skipped, deadLettered int
 }
 
-func (c *counts) balanced() bool { return c.read == c.indexed+c.stale+c.deadLettered }
+func (c *counts) balanced() bool { return c.read == c.indexed+c.stale+c.skipped+c.deadLettered }
 
 // recordCounters are the records_total counters, looked up once.
 type recordCounters struct {
-	read, indexed, stale, deadLettered prometheus.Counter
+	read, indexed, stale, skipped, deadLettered prometheus.Counter
 }
 
 func newRecordCounters(m *metrics.Metrics) recordCounters {
@@ -32,6 +32,7 @@ func newRecordCounters(m *metrics.Metrics) recordCounters {
 		read:         m.Records.WithLabelValues("read"),
 		indexed:      m.Records.WithLabelValues("indexed"),
 		stale:        m.Records.WithLabelValues("stale"),
+		skipped:      m.Records.WithLabelValues("skipped"),
 		deadLettered: m.Records.WithLabelValues("dead_lettered"),
 	}
 }
@@ -65,6 +66,14 @@ func (t *tracker) read() {
 	t.mu.Lock()
 	t.c.read++
 	t.mu.Unlock()
+}
+
+// skip counts one record read that holds nothing to index.
+func (t *tracker) skip() {
+	t.mu.Lock()
+	t.c.skipped++
+	t.mu.Unlock()
+	t.records.skipped.Inc()
 }
 
 // submit hands one document to the bulk layer.

@@ -20,10 +20,10 @@ func (f fakeFormat) Claim(k format.Key) format.Claim {
 	}
 	return format.NotMine
 }
-func (fakeFormat) Framing() format.Framing              { return format.Lines }
-func (fakeFormat) Decoder(format.Object) format.Decoder { return nil }
-func (fakeFormat) IndexTemplate() (name, body string)   { return "", "" }
-func (fakeFormat) IndexPattern() string                 { return "" }
+func (fakeFormat) Framing() format.Framing                         { return format.Lines }
+func (fakeFormat) Decoder(format.Object) format.Decoder            { return nil }
+func (fakeFormat) IndexTemplate(format.Engine) (name, body string) { return "", "" }
+func (fakeFormat) IndexPattern() string                            { return "" }
 
 func TestRoute(t *testing.T) {
 	gd, ct := fakeFormat{"guardduty", "GuardDuty"}, fakeFormat{"cloudtrail", "CloudTrail"}

@@ -89,7 +89,8 @@ type Item struct {
 	ID    string
 	// Version is an external version: the cluster keeps the document with the
 	// highest version, so an older copy delivered late never replaces a newer
-	// one. Zero means no versioning: the last write wins.
+	// one. Zero means the record has no versions: the first copy written
+	// stays, and later copies are duplicates.
 	Version int64
 	Body    []byte
 }
@@ -101,8 +102,9 @@ type Outcome int
 const (
 	// Written: the document is stored.
 	Written Outcome = iota
-	// Stale: the index already holds this document at this or a newer version.
-	// The record is accounted for; nothing needs to change.
+	// Stale: the index already holds this document at this or a newer
+	// version, or, for a document without versions, already holds it (a
+	// duplicate). The record is accounted for; nothing needs to change.
 	Stale
 	// Retry: a problem of the cluster, not of the document (see
 	// clusterStatus); sending it again once the cluster recovers succeeds.
@@ -223,6 +225,9 @@ func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
 	}
 	out := make([]Result, len(items))
 	for i, r := range br.Items {
+		if r.Index == nil {
+			r.Index = r.Create
+		}
 		out[i] = classifyItem(r.Index)
 	}
 	return out, nil
@@ -232,9 +237,16 @@ func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
 // and the id (escapes aside), plus the document's newline.
 const actionOverhead = 96
 
-// writeAction writes the action line of an index request.
+// writeAction writes the action line of one document: an index action at
+// its external version, or, for a document without versions, a create
+// action: the first copy written stays, and a replay of the same record
+// (the same _id) is answered as a conflict, counted as a duplicate.
 func writeAction(buf *strings.Builder, it Item) {
-	buf.WriteString(`{"index":{"_index":`)
+	if it.Version > 0 {
+		buf.WriteString(`{"index":{"_index":`)
+	} else {
+		buf.WriteString(`{"create":{"_index":`)
+	}
 	writeJSONString(buf, it.Index)
 	buf.WriteString(`,"_id":`)
 	writeJSONString(buf, it.ID)
@@ -263,7 +275,8 @@ func writeJSONString(buf *strings.Builder, s string) {
 
 type bulkResponse struct {
 	Items []struct {
-		Index *bulkItem `json:"index"`
+		Index  *bulkItem `json:"index"`
+		Create *bulkItem `json:"create"`
 	} `json:"items"`
 }
 
@@ -317,6 +330,49 @@ func classifyRequest(err error) error {
 		return &RequestError{Status: ee.Status, Err: err}
 	}
 	return &RequestError{Err: err}
+}
+
+// PutComponentTemplate installs or replaces a component template. It is
+// idempotent.
+func (s *Sink) PutComponentTemplate(ctx context.Context, name, body string) error {
+	_, err := s.client.IndexPutComponentTemplate(name).BodyString(body).Do(ctx)
+	if err != nil {
+		return fmt.Errorf("component template %q: %w", name, err)
+	}
+	return nil
+}
+
+// Cluster is what the cluster says of itself.
+type Cluster struct {
+	// Distribution is "opensearch" or "elasticsearch".
+	Distribution string
+	// Version is its version number, e.g. "2.19.1".
+	Version string
+	// Flavor is Elasticsearch's build flavor ("default" or "oss").
+	Flavor string
+}
+
+// Cluster asks the cluster what it is (GET /).
+func (s *Sink) Cluster(ctx context.Context) (Cluster, error) {
+	resp, err := s.client.PerformRequest(ctx, elastic.PerformRequestOptions{Method: http.MethodGet, Path: "/"})
+	if err != nil {
+		return Cluster{}, fmt.Errorf("cluster information: %w", err)
+	}
+	var info struct {
+		Version struct {
+			Distribution string `json:"distribution"`
+			Number       string `json:"number"`
+			BuildFlavor  string `json:"build_flavor"`
+		} `json:"version"`
+	}
+	if err := json.Unmarshal(resp.Body, &info); err != nil {
+		return Cluster{}, fmt.Errorf("cluster information: %w", err)
+	}
+	c := Cluster{Distribution: info.Version.Distribution, Version: info.Version.Number, Flavor: info.Version.BuildFlavor}
+	if c.Distribution == "" {
+		c.Distribution = "elasticsearch"
+	}
+	return c, nil
 }
 
 // PutIndexTemplate installs or replaces a composable index template. It is

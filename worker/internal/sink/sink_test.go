@@ -128,7 +128,7 @@ func TestActionLineEscapes(t *testing.T) {
 	}
 	b.Reset()
 	writeAction(&b, Item{Index: "dl", ID: "x"})
-	if b.String() != "{\"index\":{\"_index\":\"dl\",\"_id\":\"x\"}}\n" {
+	if b.String() != "{\"create\":{\"_index\":\"dl\",\"_id\":\"x\"}}\n" {
 		t.Errorf("unversioned action %q", b.String())
 	}
 }
