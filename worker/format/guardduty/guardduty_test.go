@@ -15,6 +15,7 @@ import (
 
 	"github.com/logtide/logtide/testenv/refdata"
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/formattest"
 )
 
 // sharedData is the reference data folder (testenv/refdata); the test is
@@ -487,4 +488,15 @@ func TestManyPortProbes(t *testing.T) {
 		t.Errorf("10,000 probes took %s, 80,000 took %s: not linear", small, large)
 	}
 	t.Logf("10,000 probes: %s; 80,000: %s", small, large)
+}
+
+// TestAsTheWorkerReadsIt: sample exports read through the worker's own
+// decompression and framing give valid documents, and the template parses
+// for every engine.
+func TestAsTheWorkerReadsIt(t *testing.T) {
+	docs := formattest.CheckCorpus(t, Spec, format.GenerateOptions{Seed: 3, Objects: 4, RecordsPerObject: 60, UpdatePercent: 30})
+	if len(docs) < 240 {
+		t.Errorf("%d documents", len(docs))
+	}
+	formattest.CheckTemplate(t, mustGD(t, format.Options{}))
 }
