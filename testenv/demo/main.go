@@ -1,7 +1,8 @@
 // Command demo runs the worker end to end on the local stack: it provisions
 // a bucket whose notifications go to a queue (with a dead-letter queue),
-// uploads generated GuardDuty exports with `worker generate`, runs `worker run`
-// until the queue is idle, then prints what landed and where to look.
+// uploads generated objects of every log type with `worker generate`, each
+// under its service's own key layout, runs `worker run` until the queue is
+// idle, then prints what landed per log type and where to look.
 package main
 
 import (
@@ -13,21 +14,21 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
+	"github.com/logtide/logtide/worker/formats"
 )
 
 func main() {
 	worker := flag.String("worker", "bin/worker", "worker binary")
-	bucket := flag.String("bucket", "guardduty-exports-demo", "bucket to create")
-	queueName := flag.String("queue", "guardduty-findings-demo", "queue to create")
-	objects := flag.Int("objects", 24, "export objects to generate")
-	perObject := flag.Int("findings-per-object", 40, "findings per object")
+	bucket := flag.String("bucket", "logtide-demo", "bucket to create")
+	queueName := flag.String("queue", "logtide-demo", "queue to create")
+	objects := flag.Int("objects", 12, "objects to generate of each log type")
+	perObject := flag.Int("records-per-object", 100, "records per object")
 	metricsAddr := flag.String("metrics-addr", "127.0.0.1:9108", "worker metrics address")
 	flag.Parse()
 	if err := run(*worker, *bucket, *queueName, *objects, *perObject, *metricsAddr); err != nil {
@@ -53,13 +54,15 @@ func run(worker, bucket, queueName string, objects, perObject int, metricsAddr s
 	}
 	fmt.Printf("== bucket s3://%s notifies %s\n   (redrive to %s after 5 receives)\n", st.Bucket, st.QueueURL, st.DLQURL)
 
-	fmt.Println("== uploading generated GuardDuty exports")
-	gen := exec.CommandContext(ctx, worker, "generate", "--bucket", st.Bucket, "--seed", "42",
-		"--objects", fmt.Sprint(objects), "--records-per-object", fmt.Sprint(perObject),
-		"--regions", "us-east-1,eu-west-1", "--accounts", "123456789012,210987654321")
-	gen.Stdout, gen.Stderr = os.Stdout, os.Stderr
-	if err := gen.Run(); err != nil {
-		return fmt.Errorf("worker generate: %w", err)
+	for _, spec := range formats.All {
+		fmt.Printf("== uploading generated %s objects\n", spec.Name)
+		gen := exec.CommandContext(ctx, worker, "generate", "--format", spec.Name, "--bucket", st.Bucket, "--seed", "42",
+			"--objects", fmt.Sprint(objects), "--records-per-object", fmt.Sprint(perObject),
+			"--regions", "us-east-1,eu-west-1", "--accounts", "123456789012,210987654321")
+		gen.Stdout, gen.Stderr = os.Stdout, os.Stderr
+		if err := gen.Run(); err != nil {
+			return fmt.Errorf("worker generate --format %s: %w", spec.Name, err)
+		}
 	}
 	vis, _, _, err := c.Depth(ctx, st.QueueURL)
 	if err != nil {
@@ -110,23 +113,21 @@ func run(worker, bucket, queueName string, objects, perObject int, metricsAddr s
 	elapsed := time.Since(start)
 
 	es := search.New(esURL)
-	if err := es.Refresh(ctx, "guardduty-*"); err != nil {
-		return err
-	}
-	counts, err := es.CountByIndex(ctx, "guardduty-*")
-	if err != nil {
-		return err
-	}
-	names := make([]string, 0, len(counts))
-	total := 0
-	for n, v := range counts {
-		names = append(names, n)
-		total += v
-	}
-	sort.Strings(names)
-	fmt.Printf("== %d findings indexed (worker ran %s)\n", total, elapsed.Round(100*time.Millisecond))
-	for _, n := range names {
-		fmt.Printf("   %-24s %5d\n", n, counts[n])
+	fmt.Printf("== indexed (the worker ran %s)\n", elapsed.Round(100*time.Millisecond))
+	for _, spec := range formats.All {
+		pattern := spec.Name + "-*"
+		if err := es.Refresh(ctx, pattern); err != nil {
+			return err
+		}
+		counts, err := es.CountByIndex(ctx, pattern)
+		if err != nil {
+			return err
+		}
+		total := 0
+		for _, v := range counts {
+			total += v
+		}
+		fmt.Printf("   %-12s %7d documents in %d daily indices (%s)\n", spec.Name, total, len(counts), pattern)
 	}
 
 	mu.Lock()
@@ -158,9 +159,12 @@ func run(worker, bucket, queueName string, objects, perObject int, metricsAddr s
 	for _, b := range res.Aggregations.Types.Buckets {
 		fmt.Printf("   %5d  %s\n", b.Count, b.Key)
 	}
+	fmt.Println("== one query for an address (or a network) across every log type: related.ip")
+	fmt.Printf("   curl -s -H 'Content-Type: application/json' '%s/*/_search?pretty' -d '{\"size\":0,\"query\":{\"term\":{\"related.ip\":\"10.0.0.0/8\"}},\"aggs\":{\"by\":{\"terms\":{\"field\":\"event.dataset\"}}}}'\n", esURL)
 	fmt.Println("== where to look")
-	fmt.Printf("   OpenSearch:      %s/_cat/indices/guardduty-*?v\n", esURL)
+	fmt.Printf("   OpenSearch:      %s/_cat/indices?v&s=index\n", esURL)
 	fmt.Printf("   one finding:     %s/guardduty-*/_search?size=1&pretty\n", esURL)
+	fmt.Printf("   one event:       %s/cloudtrail-*/_search?size=1&pretty (likewise vpcflow-*, elb-*, waf-*, s3access-*, resolver-*)\n", esURL)
 	fmt.Printf("   worker metrics:  http://%s/metrics (while a worker runs: make demo runs one until idle)\n", metricsAddr)
 	fmt.Println("   worker logs:     .cache/logs/demo-worker.log")
 	fmt.Println("   stop services:   make services-down")
