@@ -293,6 +293,11 @@ type Spec struct {
 	New func(Options) (Format, error)
 	// Generate plans sample objects (demo, tests, benchmarks).
 	Generate func(GenerateOptions) (Corpus, error)
+	// Floor reads an object's decompressed content the cheapest way any
+	// consumer that looks inside every record could (cut it into records
+	// and parse their fields, nothing else) and counts the records. The
+	// benchmark sets the worker's CPU per GB against it, in the same run.
+	Floor func(content io.Reader) (records int, err error)
 }
 
 // WriteDir writes every object of c under dir, at its key, creating folders

@@ -33,6 +33,8 @@ type bench struct {
 	load0   string
 
 	typical, tiny, throttle, huge *corpus.Set
+	// formats are the other log types' typical corpora and floors.
+	formats []formatSet
 
 	decode map[string]floor.Decode // "<corpus> <parse>"
 	io     map[string][]floor.IO   // "<backend> <corpus>"
@@ -110,6 +112,9 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	if err := b.decodeFloors(); err != nil {
+		return err
+	}
+	if err := b.formatFloors(); err != nil {
 		return err
 	}
 	if b.c.rows["throttle"] {

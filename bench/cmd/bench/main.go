@@ -49,6 +49,11 @@ type config struct {
 	throttleItems  int
 	throttleReqs   int
 
+	// formatObjects and formatRecords shape each other format's typical
+	// corpus; cloudTrailHugeGiB sizes the large CloudTrail object.
+	formatObjects, formatRecords int
+	cloudTrailHugeGiB            float64
+
 	out        string
 	record     string
 	rows       map[string]bool
@@ -82,7 +87,10 @@ func main() {
 	flag.DurationVar(&c.throttleWindow, "throttle-window", 6*time.Second, "how long the sink throttles")
 	flag.IntVar(&c.throttleItems, "throttle-items", 2, "while throttling, answer 429 for one item in this many (0: none)")
 	flag.IntVar(&c.throttleReqs, "throttle-requests", 4, "while throttling, answer 429 for one whole bulk request in this many (0: none)")
-	rows := flag.String("rows", "moto,typical,tiny,huge,opensearch,throttle", "rows to run besides the decode floors and the ElasticMQ + gofakes3 I/O floor")
+	flag.IntVar(&c.formatObjects, "format-objects", 40, "objects of each other log type's typical corpus (formats row)")
+	flag.IntVar(&c.formatRecords, "format-records", 2000, "records per object of each other log type's typical corpus")
+	flag.Float64Var(&c.cloudTrailHugeGiB, "cloudtrail-huge-gib", 1.05, "uncompressed size of the large CloudTrail object, in GiB (0 skips it)")
+	rows := flag.String("rows", "moto,typical,tiny,huge,opensearch,throttle,formats", "rows to run besides the decode floors and the ElasticMQ + gofakes3 I/O floor")
 	workerArgs := flag.String("worker-args", "", "extra options for every worker run, space-separated (e.g. \"--bulk-flush-interval=5ms\"); they are printed with the results")
 	workerEnv := flag.String("worker-env", "", "extra environment for every worker run, space-separated NAME=value (e.g. \"GODEBUG=gctrace=1\"); printed with the results")
 	flag.StringVar(&c.out, "out", ".cache/bench/report.md", "where the report is written too, relative to the root unless absolute")
@@ -92,7 +100,7 @@ func main() {
 	c.rows = map[string]bool{}
 	for _, r := range strings.Split(*rows, ",") {
 		switch r = strings.TrimSpace(r); r {
-		case "moto", "typical", "tiny", "huge", "opensearch", "throttle":
+		case "moto", "typical", "tiny", "huge", "opensearch", "throttle", "formats":
 			c.rows[r] = true
 		case "":
 		default:
@@ -113,7 +121,8 @@ func main() {
 		}
 		c.levels = append(c.levels, n)
 	}
-	if c.typicalObjects < 1 || c.typicalFindings < 1 || c.tinyObjects < 1 || c.throttleObjects < 1 || c.concurrency < 1 || c.tinyConc < 1 || c.repeat < 1 {
+	if c.typicalObjects < 1 || c.typicalFindings < 1 || c.tinyObjects < 1 || c.throttleObjects < 1 || c.concurrency < 1 || c.tinyConc < 1 || c.repeat < 1 ||
+		c.formatObjects < 1 || c.formatRecords < 1 || c.cloudTrailHugeGiB < 0 {
 		fatalf("corpus sizes and -concurrency must be positive")
 	}
 	if c.root == "" {

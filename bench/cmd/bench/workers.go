@@ -256,6 +256,9 @@ func (b *bench) workerRows(ctx context.Context) {
 	if b.c.rows["throttle"] {
 		b.throttleRow(ctx)
 	}
+	if b.c.rows["formats"] {
+		b.formatRows(ctx)
+	}
 }
 
 // discardRow runs the corpus into the discarding sink -repeat times and

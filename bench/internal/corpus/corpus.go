@@ -17,7 +17,7 @@ import (
 // Object is one rendered export object.
 type Object struct {
 	Key   string
-	Gz    []byte // as stored in S3
+	Gz    []byte // as stored in S3 (gzip, or plain text for the log types stored so)
 	Raw   int64  // uncompressed JSON Lines bytes
 	Lines int
 }
@@ -53,12 +53,13 @@ func Generate(name string, f format.Spec, o format.GenerateOptions) (*Set, error
 				return err
 			}
 			gz := b.Bytes()
-			if len(gz) < 18 {
-				return fmt.Errorf("object %d: %d bytes is no gzip stream", i, len(gz))
+			raw := int64(len(gz)) // a log type stored as plain text
+			if len(gz) >= 18 && gz[0] == 0x1f && gz[1] == 0x8b {
+				// A single-member gzip stream ends with the uncompressed
+				// size modulo 2^32: exact below 4 GiB.
+				raw = int64(binary.LittleEndian.Uint32(gz[len(gz)-4:]))
 			}
-			// A single-member gzip stream ends with the uncompressed size
-			// modulo 2^32: exact below 4 GiB, which every corpus here is.
-			s.Objects[i] = Object{Key: infos[i].Key, Gz: gz, Raw: int64(binary.LittleEndian.Uint32(gz[len(gz)-4:])), Lines: infos[i].Records}
+			s.Objects[i] = Object{Key: infos[i].Key, Gz: gz, Raw: raw, Lines: infos[i].Records}
 			return nil
 		})
 	}

@@ -7,10 +7,12 @@
 package guardduty
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strconv"
@@ -38,6 +40,26 @@ var Spec = format.Spec{
 			Accounts: o.Accounts, Regions: o.Regions, Prefix: o.Prefix, Start: o.Start,
 		})
 	},
+	Floor: floor,
+}
+
+// floor parses every line into a generic value (maps, slices, float64s),
+// as a consumer that looks inside a finding must at least do.
+func floor(content io.Reader) (int, error) {
+	sc := bufio.NewScanner(content)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	n := 0
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return n, fmt.Errorf("line %d: %w", n+1, err)
+		}
+		n++
+	}
+	return n, sc.Err()
 }
 
 // GuardDuty is the format of GuardDuty findings exports.

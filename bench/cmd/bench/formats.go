@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/logtide/logtide/bench/internal/corpus"
+	"github.com/logtide/logtide/bench/internal/floor"
+	"github.com/logtide/logtide/bench/internal/report"
+	"github.com/logtide/logtide/bench/internal/workerrun"
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/guardduty"
+	"github.com/logtide/logtide/worker/formats"
+)
+
+// formatSet is the typical corpus of a log type other than GuardDuty's and
+// its own decode floor.
+type formatSet struct {
+	spec  format.Spec
+	set   *corpus.Set
+	floor floor.Decode
+}
+
+// formatFloors generates each other log type's typical corpus and measures
+// its decode floor (the format's own Floor: decompress, cut into records,
+// parse the fields), before the servers start, like the GuardDuty floors.
+func (b *bench) formatFloors() error {
+	if !b.c.rows["formats"] {
+		return nil
+	}
+	for i, spec := range formats.All {
+		if spec.Name == guardduty.Name || spec.Floor == nil {
+			continue
+		}
+		s, err := corpus.Generate("typical-"+spec.Name, spec, format.GenerateOptions{
+			Seed: b.c.seed + 10 + uint64(i), Objects: b.c.formatObjects, RecordsPerObject: b.c.formatRecords, Prefix: "fmt-" + spec.Name,
+		})
+		if err != nil {
+			return err
+		}
+		logf("corpus %s: %d objects, %d records, %.1f MB uncompressed, %.1f MB as stored, rendered in %s",
+			s.Name, len(s.Objects), s.Lines, float64(s.Raw)/1e6, float64(s.Gz)/1e6, s.GenTime.Round(time.Millisecond))
+		d, err := floor.RunFormat(s, spec.Floor, 1500*time.Millisecond, 2000)
+		if err != nil {
+			return fmt.Errorf("decode floor %s: %w", spec.Name, err)
+		}
+		logf("decode floor %s: %.1f MB per CPU-s, %.0f records per CPU-s (%d passes)", spec.Name, d.MBPerCPUSecond(), d.LinesPerCPUSecond(), d.Passes)
+		b.main.Add("decode floor, "+spec.Name, b.formatLabel(s), fmt.Sprint(len(s.Objects)), fmt.Sprint(s.Lines),
+			report.Num(float64(s.Raw)/1e6), report.Num(d.CPU.Seconds()/float64(d.Passes))+" CPU",
+			"–", report.Num(d.LinesPerCPUSecond())+" /CPU-s", report.Num(d.MBPerCPUSecond())+" /CPU-s",
+			report.Num(d.CPUPerGB()), "–", "floor of "+spec.Name)
+		b.formats = append(b.formats, formatSet{spec: spec, set: s, floor: d})
+	}
+	return nil
+}
+
+func (b *bench) formatLabel(s *corpus.Set) string {
+	return fmt.Sprintf("%s %d×%d", s.Name, len(s.Objects), b.c.formatRecords)
+}
+
+// formatRows runs the worker into the discarding sink on each other log
+// type's typical corpus, set against that format's floor, then streams a
+// large CloudTrail object with others in flight.
+func (b *bench) formatRows(ctx context.Context) {
+	var cloudTrail *formatSet
+	for i := range b.formats {
+		fs := &b.formats[i]
+		if fs.spec.Name == "cloudtrail" {
+			cloudTrail = fs
+		}
+		for _, ob := range fs.set.Objects {
+			if err := b.fake.Put(bucket, ob.Key, ob.Gz); err != nil {
+				logf("seeding gofakes3: %v", err)
+				return
+			}
+		}
+		b.sink.Reset()
+		name := "discard, " + fs.spec.Name
+		w := b.runWorker(ctx, workerOpts{name: name, key: "fmt-" + fs.spec.Name, set: fs.set, esURL: b.sink.URL})
+		b.addCPURow(w)
+		if w.err != nil {
+			b.addMain(w, b.formatLabel(fs.set), "")
+			continue
+		}
+		ratio := w.cpuPerGB() / fs.floor.CPUPerGB()
+		b.addMain(w, b.formatLabel(fs.set), fmt.Sprintf("CPU/GB %s %s floor", report.Ratio(ratio), fs.spec.Name))
+		b.target(ratio <= 2, fmt.Sprintf("worker CPU-s/GB ≤ 2× the %s floor (discard sink)", fs.spec.Name), report.Ratio(ratio))
+	}
+	if cloudTrail != nil && b.c.cloudTrailHugeGiB > 0 {
+		b.cloudTrailHugeRow(ctx, cloudTrail)
+	}
+}
+
+// cloudTrailHugeRow streams one CloudTrail log file of more than 1 GiB
+// uncompressed (one JSON document whose Records array the worker reads
+// element by element) queued first, with 15 typical CloudTrail objects
+// behind it, at -concurrency: peak RSS is the target.
+func (b *bench) cloudTrailHugeRow(ctx context.Context, ct *formatSet) {
+	perRecord := float64(ct.set.Raw) / float64(max(1, ct.set.Lines))
+	records := int(math.Ceil(b.c.cloudTrailHugeGiB * (1 << 30) / perRecord))
+	huge, err := corpus.Generate("cloudtrail-huge", ct.spec, format.GenerateOptions{Seed: b.c.seed + 99, Objects: 1, RecordsPerObject: records, Prefix: "fmt-cloudtrail-huge"})
+	if err != nil {
+		logf("cloudtrail huge: %v", err)
+		return
+	}
+	logf("corpus cloudtrail-huge: %d records, %.2f GiB uncompressed, %.1f MB gzip, rendered in %s", huge.Lines, float64(huge.Raw)/(1<<30), float64(huge.Gz)/1e6, huge.GenTime.Round(time.Millisecond))
+	if err := b.fake.Put(bucket, huge.Objects[0].Key, huge.Objects[0].Gz); err != nil {
+		logf("seeding gofakes3: %v", err)
+		return
+	}
+	huge.Objects[0].Gz = nil // gofakes3 keeps its own copy
+	companions := min(b.c.hugeCompanions, len(ct.set.Objects))
+	set := corpus.Join("cloudtrail-huge", huge, ct.set.Subset("typical-cloudtrail", companions))
+	b.sink.Reset()
+	maxObjects, maxRSS := 0.0, 0.0
+	name := fmt.Sprintf("discard, cloudtrail huge + %d typical", companions)
+	w := b.runWorker(ctx, workerOpts{name: name, key: "cloudtrail-huge", set: set, esURL: b.sink.URL, timeout: 10 * time.Minute,
+		onSample: func(s workerrun.Sample) {
+			maxObjects = math.Max(maxObjects, s.Values.Sum("logtide_objects_in_flight"))
+			maxRSS = math.Max(maxRSS, s.Values.Sum("process_resident_memory_bytes"))
+		}})
+	b.addCPURow(w)
+	label := fmt.Sprintf("cloudtrail 1×%dk (%.2f GiB) + %d typical", records/1000, float64(huge.Raw)/(1<<30), companions)
+	if w.err != nil {
+		b.addMain(w, label, "")
+		return
+	}
+	ratio := w.cpuPerGB() / ct.floor.CPUPerGB()
+	b.addMain(w, label, fmt.Sprintf("CPU/GB %s cloudtrail floor; at most %.0f objects in flight seen", report.Ratio(ratio), maxObjects))
+	rss := mib(w.res.PeakRSS)
+	b.target(rss <= 256 && huge.Raw >= 1<<30, fmt.Sprintf("peak RSS ≤ 256 MiB streaming a CloudTrail object of ≥ 1 GiB with --concurrency %d", b.c.concurrency),
+		fmt.Sprintf("%s MiB (VmHWM; largest sampled process_resident_memory_bytes %s MiB; %.0f objects in flight at most; the object %.2f GiB)",
+			report.Num(rss), report.Num(maxRSS/(1<<20)), maxObjects, float64(huge.Raw)/(1<<30)))
+}
