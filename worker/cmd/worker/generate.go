@@ -24,11 +24,11 @@ func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 		seed, parallel              int
 		name, outDir, bucket, start string
 	)
-	f := config.NewFlags("generate", "LOGTIDE_GEN_", "Write seeded, deterministic sample objects of a log type, under the keys and in the encoding\n"+
-		"its service writes to S3, to a folder or an S3 bucket. Formats: "+strings.Join(formats.Names(), ", ")+".\n"+
+	f := config.NewFlags("generate", "LOGTIDE_GEN_", "Write seeded, deterministic sample objects of log types, under the keys and in the encoding\n"+
+		"their services write to S3, to a folder or an S3 bucket. Formats: "+strings.Join(formats.Names(), ", ")+".\n"+
 		"Uploading uses the SDK's standard AWS configuration, like `worker run`.")
 	o.Accounts, o.Regions = []string{"123456789012"}, []string{"us-east-1"}
-	f.StringVar(&name, "format", formats.All[0].Name, "log type to generate")
+	f.StringVar(&name, "format", formats.All[0].Name, "log types to generate: names, comma-separated, or all")
 	f.IntVar(&seed, "seed", 1, "seed; the same options give byte-identical objects")
 	f.IntVar(&o.Objects, "objects", 10, "number of objects")
 	f.IntVar(&o.RecordsPerObject, "records-per-object", 50, "new records per object (newer versions come on top)")
@@ -44,9 +44,9 @@ func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	if err := parseFlags(f, args, stdout); err != nil {
 		return err
 	}
-	spec, ok := formats.Find(name)
-	if !ok {
-		return usageError{fmt.Errorf("--format %q: want one of %s", name, strings.Join(formats.Names(), ", "))}
+	specs, err := chooseFormats(name)
+	if err != nil {
+		return usageError{err}
 	}
 	if (outDir == "") == (bucket == "") {
 		return usageError{errors.New("give exactly one of --out-dir or --bucket")}
@@ -59,22 +59,42 @@ func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 		return usageError{fmt.Errorf("--start: %w", err)}
 	}
 	o.Seed, o.Start = uint64(seed), st
-	corpus, err := spec.Generate(o)
-	if err != nil {
-		return usageError{err}
+	for _, spec := range specs {
+		corpus, err := spec.Generate(o)
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %w", spec.Name, err)}
+		}
+		where := outDir
+		if outDir != "" {
+			err = format.WriteDir(corpus, outDir)
+		} else {
+			where = "s3://" + bucket
+			err = upload(ctx, corpus, bucket, parallel)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(stdout, "wrote %d %s objects, %d records to %s\n", len(corpus.Objects()), spec.Name, corpus.Records(), where); err != nil {
+			return err
+		}
 	}
-	where := outDir
-	if outDir != "" {
-		err = format.WriteDir(corpus, outDir)
-	} else {
-		where = "s3://" + bucket
-		err = upload(ctx, corpus, bucket, parallel)
+	return nil
+}
+
+// chooseFormats reads --format: names, comma-separated, or all.
+func chooseFormats(names string) ([]format.Spec, error) {
+	if names == "all" {
+		return formats.All, nil
 	}
-	if err != nil {
-		return err
+	var out []format.Spec
+	for _, n := range strings.Split(names, ",") {
+		spec, ok := formats.Find(strings.TrimSpace(n))
+		if !ok {
+			return nil, fmt.Errorf("--format %q: want all, or some of %s", n, strings.Join(formats.Names(), ", "))
+		}
+		out = append(out, spec)
 	}
-	_, err = fmt.Fprintf(stdout, "wrote %d %s objects, %d records to %s\n", len(corpus.Objects()), spec.Name, corpus.Records(), where)
-	return err
+	return out, nil
 }
 
 // upload puts every object in order of the corpus, a few at a time.
