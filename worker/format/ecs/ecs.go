@@ -98,8 +98,8 @@ type HTTP struct {
 	RequestBytes, ResponseBytes int64
 }
 
-// IP returns s when it is an IP address (IPv6 zone and brackets aside), else
-// "": only addresses may go into ip-typed fields.
+// IP returns s when it is an IP address (IPv6 zone and brackets aside), in
+// its canonical form, else "": only addresses may go into ip-typed fields.
 func IP(s string) string {
 	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
 		s = s[1 : len(s)-1]
@@ -108,7 +108,12 @@ func IP(s string) string {
 	if err != nil {
 		return ""
 	}
-	return a.WithZone("").String()
+	a = a.WithZone("")
+	var buf [64]byte
+	if canon := a.AppendTo(buf[:0]); string(canon) == s {
+		return s // already canonical: no copy
+	}
+	return a.String()
 }
 
 // Append appends the fields that have a value as members of the JSON object
@@ -121,8 +126,9 @@ func (f *Fields) Append(b []byte) []byte {
 		b = append(b, '"')
 	}
 	b = f.appendEvent(b)
-	b = appendEndpoint(b, "source", &f.Source)
-	b = appendEndpoint(b, "destination", &f.Destination)
+	srcIP, dstIP := IP(f.Source.IP), IP(f.Destination.IP)
+	b = appendEndpoint(b, "source", &f.Source, srcIP)
+	b = appendEndpoint(b, "destination", &f.Destination, dstIP)
 	b = f.appendNetwork(b)
 	if f.UserName != "" {
 		b = append(b, `,"user":{"name":`...)
@@ -137,7 +143,7 @@ func (f *Fields) Append(b []byte) []byte {
 		b = jsonw.String(b, f.UserAgent)
 		b = append(b, '}')
 	}
-	return f.appendRelated(b)
+	return f.appendRelated(b, srcIP, dstIP)
 }
 
 // object writes the members of one ECS object, opening it at the first.
@@ -201,9 +207,9 @@ func (f *Fields) appendEvent(b []byte) []byte {
 	return o.close()
 }
 
-func appendEndpoint(b []byte, name string, e *Endpoint) []byte {
+// appendEndpoint writes source.* or destination.*; ip is e.IP checked.
+func appendEndpoint(b []byte, name string, e *Endpoint, ip string) []byte {
 	o := object{b: b}
-	ip := IP(e.IP)
 	o.str(name, "ip", ip)
 	if e.Port > 0 && e.Port < 65536 {
 		o.num(name, "port", int64(e.Port))
@@ -310,10 +316,10 @@ func (f *Fields) appendHTTP(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (f *Fields) appendRelated(b []byte) []byte {
+func (f *Fields) appendRelated(b []byte, srcIP, dstIP string) []byte {
 	var ips distinct
-	ips.add(IP(f.Source.IP))
-	ips.add(IP(f.Destination.IP))
+	ips.add(srcIP)
+	ips.add(dstIP)
 	for _, s := range f.RelatedIPs {
 		ips.add(IP(s))
 	}
