@@ -4,12 +4,24 @@ package formats
 
 import (
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/cloudtrail"
+	"github.com/logtide/logtide/worker/format/elb"
 	"github.com/logtide/logtide/worker/format/guardduty"
+	"github.com/logtide/logtide/worker/format/resolver"
+	"github.com/logtide/logtide/worker/format/s3access"
+	"github.com/logtide/logtide/worker/format/vpcflow"
+	"github.com/logtide/logtide/worker/format/waf"
 )
 
 // All are the formats, in the order their claims on a key are asked.
 var All = []format.Spec{
 	guardduty.Spec,
+	cloudtrail.Spec,
+	vpcflow.Spec,
+	elb.Spec,
+	waf.Spec,
+	s3access.Spec,
+	resolver.Spec,
 }
 
 // Find returns the format named name.

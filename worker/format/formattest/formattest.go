@@ -188,8 +188,9 @@ func Get(m map[string]any, path ...string) any { return get(m, path...) }
 
 // CheckCorpus generates objects with spec and reads each through the
 // format built with default options: every key is claimed by the format,
-// no record is dead-lettered, every document passes Check, and the records
-// the corpus says it holds are all read. It returns the documents.
+// no record is dead-lettered, every document passes Check, the records the
+// corpus says it holds are all read, and the format's Floor counts as many.
+// It returns the documents.
 func CheckCorpus(t testing.TB, spec format.Spec, o format.GenerateOptions) []Doc {
 	t.Helper()
 	f, err := spec.New(format.Options{})
@@ -219,6 +220,11 @@ func CheckCorpus(t testing.TB, spec format.Spec, o format.GenerateOptions) []Doc
 		}
 		for _, d := range res.Docs {
 			Check(t, f, d.Document)
+		}
+		if spec.Floor == nil {
+			t.Errorf("%s: the format has no Floor for the benchmark", spec.Name)
+		} else if n, err := floorCount(spec, b.Bytes()); err != nil || n != ob.Records {
+			t.Errorf("%s: the format's Floor counts %d records (%v), the object holds %d", ob.Key, n, err, ob.Records)
 		}
 		docs = append(docs, res.Docs...)
 		records += ob.Records
@@ -266,4 +272,14 @@ func CheckTemplate(t testing.TB, f format.Format) {
 			t.Errorf("%+v: @timestamp mapped as %q", e, ts.Type)
 		}
 	}
+}
+
+// floorCount runs spec.Floor on a stored object's decompressed content.
+func floorCount(spec format.Spec, stored []byte) (int, error) {
+	in, err := decode.Open(bytes.NewReader(stored))
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	return spec.Floor(in)
 }

@@ -1,0 +1,5 @@
+//go:build race
+
+package elb
+
+const raceEnabled = true
