@@ -42,7 +42,11 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 		return err
 	case format.Skip:
 		p.metrics.Objects.WithLabelValues("skipped").Inc()
-		log.Info("object skipped", "format", f.Name())
+		if f == nil {
+			log.Info("object skipped", "by", "a --route rule")
+		} else {
+			log.Info("object skipped", "format", f.Name())
+		}
 		return nil
 	}
 	p.metrics.ObjectsInFlight.Inc()

@@ -576,13 +576,16 @@ func TestHeartbeatStopsBeforeFirstBeat(t *testing.T) {
 }
 
 // prefixRouter reads every key as its format, except keys under skip/ (an
-// object of the format without records) and under unknown/ (no format).
+// object of the format without records), under ignored/ (skipped by a
+// --route rule) and under unknown/ (no format).
 type prefixRouter struct{ f format.Format }
 
 func (r prefixRouter) Route(key string) (format.Format, format.Claim) {
 	switch {
 	case strings.HasPrefix(key, "skip/"):
 		return r.f, format.Skip
+	case strings.HasPrefix(key, "ignored/"):
+		return nil, format.Skip
 	case strings.HasPrefix(key, "unknown/"):
 		return nil, format.NotMine
 	}
@@ -592,7 +595,7 @@ func (r prefixRouter) Route(key string) (format.Format, format.Claim) {
 func TestRouting(t *testing.T) {
 	src := fakeSource{"k": gzLines(finding("1", 1))}
 	q := &fakeQueue{pending: []queue.Message{
-		{ID: "skipped", Body: note("skip/digest.json.gz")},
+		{ID: "skipped", Body: note("skip/digest.json.gz", "ignored/config.json.gz")},
 		{ID: "unrouted", Body: note("k", "unknown/x.log")},
 	}}
 	snk := &fakeSink{}
@@ -608,7 +611,7 @@ func TestRouting(t *testing.T) {
 	}
 	m := p.metrics
 	for name, got := range map[string]float64{
-		"objects skipped 1": testutil.ToFloat64(m.Objects.WithLabelValues("skipped")) - 1,
+		"objects skipped 2": testutil.ToFloat64(m.Objects.WithLabelValues("skipped")) - 2,
 		"objects failed 1":  testutil.ToFloat64(m.Objects.WithLabelValues("failed")) - 1,
 		"objects done 1":    testutil.ToFloat64(m.Objects.WithLabelValues("done")) - 1,
 		"left unrouted 1":   testutil.ToFloat64(m.MessagesKeptForRedrive.WithLabelValues("unrouted")) - 1,

@@ -12,7 +12,9 @@ import (
 
 // Rule reads the objects whose key matches Pattern as Format. In Pattern, *
 // stands for any run of characters, '/' included, and ? for any one
-// character; everything else matches itself.
+// character; everything else matches itself. The format SkipRule skips the
+// objects instead: they are counted and their messages deleted, for a
+// bucket that also holds logs the worker is not meant to index.
 type Rule struct {
 	Pattern, Format string
 }
@@ -28,6 +30,9 @@ func ParseRule(s string) (Rule, error) {
 
 func (r Rule) String() string { return r.Pattern + "=" + r.Format }
 
+// SkipRule is the format a rule names to skip the objects it matches.
+const SkipRule = "skip"
+
 // Router routes keys.
 type Router struct {
 	rules   []rule
@@ -36,7 +41,7 @@ type Router struct {
 
 type rule struct {
 	pattern string
-	format  format.Format
+	format  format.Format // nil: skip
 }
 
 // New routes with the given formats and rules; every rule must name one of
@@ -45,13 +50,20 @@ func New(formats []format.Format, rules []Rule) (*Router, error) {
 	r := &Router{formats: formats}
 	for _, ru := range rules {
 		var f format.Format
+		if ru.Format == SkipRule {
+			if ru.Pattern == "" {
+				return nil, fmt.Errorf("route %s: empty pattern", ru)
+			}
+			r.rules = append(r.rules, rule{pattern: ru.Pattern})
+			continue
+		}
 		for _, c := range formats {
 			if c.Name() == ru.Format {
 				f = c
 			}
 		}
 		if f == nil {
-			return nil, fmt.Errorf("route %s: no format %q", ru, ru.Format)
+			return nil, fmt.Errorf("route %s: no format %q (or %q)", ru, ru.Format, SkipRule)
 		}
 		if ru.Pattern == "" {
 			return nil, fmt.Errorf("route %s: empty pattern", ru)
@@ -62,11 +74,15 @@ func New(formats []format.Format, rules []Rule) (*Router, error) {
 }
 
 // Route returns the format of the object with this key and what to do with
-// it (Read or Skip); nil and NotMine when no rule and no format claims it.
+// it (Read or Skip); nil and NotMine when no rule and no format claims it,
+// nil and Skip when a skip rule matches it.
 func (r *Router) Route(key string) (format.Format, format.Claim) {
 	k := format.ParseKey(key)
 	for _, ru := range r.rules {
 		if match(ru.pattern, key) {
+			if ru.format == nil {
+				return nil, format.Skip
+			}
 			// The user's rule names the format; the format may still know
 			// the object as one without records (a digest).
 			if ru.format.Claim(k) == format.Skip {

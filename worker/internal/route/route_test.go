@@ -27,7 +27,7 @@ func (fakeFormat) IndexPattern() string                            { return "" }
 
 func TestRoute(t *testing.T) {
 	gd, ct := fakeFormat{"guardduty", "GuardDuty"}, fakeFormat{"cloudtrail", "CloudTrail"}
-	rules := []Rule{{"exports/*.jsonl.gz", "guardduty"}, {"trail-??/*", "cloudtrail"}}
+	rules := []Rule{{"exports/*.jsonl.gz", "guardduty"}, {"trail-??/*", "cloudtrail"}, {"AWSLogs/*/Config/*", "skip"}}
 	r, err := New([]format.Format{gd, ct}, rules)
 	if err != nil {
 		t.Fatal(err)
@@ -36,15 +36,19 @@ func TestRoute(t *testing.T) {
 		"AWSLogs/123456789012/GuardDuty/us-east-1/2026/01/05/x.jsonl.gz":   "guardduty read",
 		"p/AWSLogs/123456789012/CloudTrail/us-east-1/2026/01/05/x.json.gz": "cloudtrail read",
 		"AWSLogs/123456789012/CloudTrail-Digest/us-east-1/x.json.gz":       "cloudtrail skip",
-		"exports/a/b/c.jsonl.gz":                              "guardduty read",
-		"exports/a/b/c.json":                                  "none",
-		"trail-01/AWSLogs/123456789012/CloudTrail-Digest/x":   "cloudtrail skip",
-		"trail-001/x":                                         "none",
-		"AWSLogs/123456789012/vpcflowlogs/us-east-1/x.log.gz": "none",
-		"2026-01-05-10-00-00-ABCDEF0123456789":                "none",
+		"exports/a/b/c.jsonl.gz":                                   "guardduty read",
+		"exports/a/b/c.json":                                       "none",
+		"trail-01/AWSLogs/123456789012/CloudTrail-Digest/x":        "cloudtrail skip",
+		"trail-001/x":                                              "none",
+		"AWSLogs/123456789012/vpcflowlogs/us-east-1/x.log.gz":      "none",
+		"2026-01-05-10-00-00-ABCDEF0123456789":                     "none",
+		"AWSLogs/123456789012/Config/us-east-1/2026/1/5/x.json.gz": "skipped by rule",
 	} {
 		f, c := r.Route(key)
 		got := "none"
+		if f == nil && c == format.Skip {
+			got = "skipped by rule"
+		}
 		if f != nil {
 			got = f.Name() + map[format.Claim]string{format.Read: " read", format.Skip: " skip"}[c]
 		}
@@ -54,6 +58,9 @@ func TestRoute(t *testing.T) {
 	}
 	if _, err := New([]format.Format{gd}, []Rule{{"x/*", "nope"}}); err == nil {
 		t.Error("a rule naming no format was accepted")
+	}
+	if _, err := New([]format.Format{gd}, []Rule{{"", "skip"}}); err == nil {
+		t.Error("a skip rule with an empty pattern was accepted")
 	}
 }
 
