@@ -81,7 +81,7 @@ func RunFlags(c *Run) *Flags {
 	f.Var(prefixes(c.IndexPrefixes), "index-prefix", "FORMAT=PREFIX: a format's documents go to <PREFIX>-YYYY-MM-DD (each format's default is its name); repeatable, comma-separated; a PREFIX alone is GuardDuty's")
 	f.StringVar(&p.DeadLetterIndex, "dead-letter-index", p.DeadLetterIndex, "index keeping every record that cannot be indexed, with its object, line and reason")
 	f.Var(NewLocation(&c.Location), "index-time-zone", "IANA time zone choosing the date in index names")
-	f.Var(newRoutes(&c.Routes), "route", "PATTERN=FORMAT: read objects whose key matches PATTERN (* any characters, ? one) as FORMAT; repeatable, comma-separated, tried before the standard AWSLogs/ layouts")
+	f.Var(newRoutes(&c.Routes), "route", "PATTERN=FORMAT: read objects whose key matches PATTERN (* any characters, ? one) as FORMAT, or skip them with PATTERN=skip; repeatable, comma-separated, tried before the standard AWSLogs/ layouts")
 	f.BoolVar(&c.InstallTemplate, "install-template", c.InstallTemplate, "install the index templates at start-up")
 	f.DurationVar(&c.WaitTime, "wait-time", c.WaitTime, "long-poll wait of one receive (at most 20s)")
 	f.IntVar(&p.MaxLineBytes, "max-line-bytes", p.MaxLineBytes, "longest accepted record, in bytes")
