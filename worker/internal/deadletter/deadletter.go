@@ -47,7 +47,8 @@ type Record struct {
 }
 
 // ID is deterministic per object version and line, so a redelivered message
-// overwrites its earlier dead-letter documents instead of adding copies.
+// finds its earlier dead-letter documents in place (they are written with
+// create: the first copy stays) instead of adding copies.
 func (r Record) ID() string {
 	h := sha256.New()
 	for _, s := range []string{r.Bucket, r.Key, r.VersionID} {
