@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/logtide/logtide/worker/formats"
 )
 
 // Docker cannot run where the tests run, so docker-compose.yml is checked
@@ -355,7 +357,7 @@ func TestComposeGrafanaProvisioning(t *testing.T) {
 		t.Fatal("grafana: /etc/grafana/provisioning is not mounted from the repository")
 	}
 
-	// Dashboards: the provider's folder holds both dashboards.
+	// Dashboards: the provider's folder holds every dashboard.
 	files, _ := filepath.Glob(filepath.Join(prov, "dashboards", "*.yaml"))
 	var dashDirs []string
 	for _, f := range files {
@@ -377,16 +379,19 @@ func TestComposeGrafanaProvisioning(t *testing.T) {
 			dashDirs = append(dashDirs, dir)
 		}
 	}
-	found := map[string]bool{}
-	for _, dir := range dashDirs {
-		for _, name := range []string{fleetFile, findingsFile} {
-			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-				found[name] = true
-			}
-		}
+	fds := formatDashboards(t)
+	names := []string{fleetFile}
+	for _, fd := range fds {
+		names = append(names, fd.File)
 	}
-	if !found[fleetFile] || !found[findingsFile] {
-		t.Errorf("provisioned dashboard folders %v lack %s or %s (found %v)", dashDirs, fleetFile, findingsFile, found)
+	for _, name := range names {
+		found := slices.ContainsFunc(dashDirs, func(dir string) bool {
+			_, err := os.Stat(filepath.Join(dir, name))
+			return err == nil
+		})
+		if !found {
+			t.Errorf("provisioned dashboard folders %v lack %s", dashDirs, name)
+		}
 	}
 	if home := hostPath(root, g, g.Environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]); home == "" {
 		t.Errorf("grafana: home dashboard %q is not a mounted file", g.Environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"])
@@ -422,11 +427,21 @@ func TestComposeGrafanaProvisioning(t *testing.T) {
 		if got := ds.Type + " " + ds.URL + " " + db; got != want {
 			t.Errorf("datasource %s: %q, want %q", uid, got, want)
 		}
-		if ds.Type == opensearchPlugin && (ds.JSONData["timeField"] != "@timestamp" || ds.JSONData["flavor"] != "opensearch") {
-			t.Errorf("datasource %s: jsonData %v: want timeField @timestamp, flavor opensearch", uid, ds.JSONData)
+	}
+	for uid, ds := range byUID {
+		if ds.Type == opensearchPlugin && (ds.JSONData["timeField"] != "@timestamp" || ds.JSONData["flavor"] != "opensearch" || ds.URL != "http://opensearch:9200") {
+			t.Errorf("datasource %s: url %s, jsonData %v: want http://opensearch:9200, timeField @timestamp, flavor opensearch", uid, ds.URL, ds.JSONData)
 		}
 	}
-	for _, name := range []string{fleetFile, findingsFile} {
+	// The datasource variable of each log type's dashboard defaults to a
+	// datasource on exactly the indices the format writes with its default
+	// prefix (the worker's and the compose stack's).
+	wantDB := map[string]string{} // dashboard file + variable → database
+	for _, fd := range fds {
+		wantDB[fd.File+" "+fd.DataVar] = newFormat(t, fd.Spec).IndexPattern()
+		wantDB[fd.File+" "+deadLetterVar] = "logtide-deadletter"
+	}
+	for _, name := range names {
 		d := loadDashboard(t, name)
 		for _, v := range d.Templating.List {
 			if v.Type != "datasource" {
@@ -437,6 +452,11 @@ func TestComposeGrafanaProvisioning(t *testing.T) {
 			if !ok || ds.Type != v.queryString() {
 				t.Errorf("%s: variable %s defaults to datasource %q, which is not a provisioned %s datasource", name, v.Name, uid, v.queryString())
 				continue
+			}
+			if want, ok := wantDB[name+" "+v.Name]; ok {
+				if db, _ := ds.JSONData["database"].(string); db != want {
+					t.Errorf("%s: variable %s defaults to datasource %s on %q, want the indices %q", name, v.Name, uid, db, want)
+				}
 			}
 			if re := strings.Trim(v.Regex, "/"); re != "" {
 				var matching []string
@@ -454,17 +474,28 @@ func TestComposeGrafanaProvisioning(t *testing.T) {
 }
 
 // TestComposeProvisioningJSON: provisioning cannot load a dashboard file that
-// is not one JSON object.
+// is not one JSON object, and loads only one of two dashboards with the same
+// uid or title.
 func TestComposeProvisioningJSON(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(repoRoot(t), "dashboards", "*.json"))
-	if len(files) != 2 {
-		t.Errorf("dashboards/ holds %v, want the two dashboards", files)
+	if len(files) != 1+len(formats.All) {
+		t.Errorf("dashboards/ holds %v, want the fleet's and one per log type (%v)", files, formats.Names())
 	}
+	uids, titles := map[string]string{}, map[string]string{}
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Errorf("%s: %v", f, err)
+			continue
 		}
+		uid, title := fmt.Sprint(m["uid"]), fmt.Sprint(m["title"])
+		if prev, dup := uids[uid]; dup {
+			t.Errorf("%s and %s share uid %q", prev, f, uid)
+		}
+		if prev, dup := titles[title]; dup {
+			t.Errorf("%s and %s share title %q", prev, f, title)
+		}
+		uids[uid], titles[title] = f, f
 	}
 }

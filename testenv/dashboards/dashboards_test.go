@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -17,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,12 +31,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/logtide/logtide/testenv/awslocal"
 	"github.com/logtide/logtide/testenv/search"
 	"github.com/logtide/logtide/testenv/services"
 	"github.com/logtide/logtide/testenv/syncbuf"
+	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/guardduty"
+	"github.com/logtide/logtide/worker/formats"
 )
 
 // noDataWhenHealthy lists the metrics a healthy run never touches: a labelled
@@ -54,10 +57,11 @@ var noDataWhenHealthy = map[string]string{
 }
 
 // TestDashboardsAgainstLiveServices runs a worker on the local stack with a
-// real Prometheus scraping it every second, feeds it findings, poison
-// records, a body that is no notification and a notification for a missing
-// object, then checks the fleet dashboard's every query against Prometheus
-// and the findings dashboard's every query and field against OpenSearch.
+// real Prometheus scraping it every second, feeds it findings, generated
+// objects of every other log type, poison records of each, a body that is no
+// notification and a notification for a missing object, then checks the
+// fleet dashboard's every query against Prometheus and every query and field
+// of each log type's dashboard against the OpenSearch indices of its format.
 // TestAlertRules checks the fleet's alerting rules with promtool and runs
 // their unit tests (dashboards/logtide-alerts.test.yml: each alert fires on
 // synthetic series of its cause, and only then).
@@ -103,10 +107,20 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 		}
 	})
 
+	// Each format writes to <name>-<format>-YYYY-MM-DD: the test's documents
+	// stay apart from others', under the same templates as the defaults
+	// <format>-* (and patterns that do not overlap, as templates of the same
+	// priority must not).
+	var prefixes []string
+	indexOf := map[string]string{} // format → its indices
+	for _, spec := range formats.All {
+		prefixes = append(prefixes, spec.Name+"="+name+"-"+spec.Name)
+		indexOf[spec.Name] = name + "-" + spec.Name + "-*"
+	}
 	metricsAddr := freeAddr(t)
-	worker := start(t, bin, "run", "--queue-url", st.QueueURL, "--es-url", esURL, "--index-prefix", name,
+	worker := start(t, bin, "run", "--queue-url", st.QueueURL, "--es-url", esURL, "--index-prefix", strings.Join(prefixes, ","),
 		"--dead-letter-index", deadLetterIndex, "--metrics-addr", metricsAddr, "--wait-time", "1s",
-		"--concurrency", "4", "--bulk-max-docs", "25")
+		"--concurrency", "16", "--bulk-max-docs", "100", "--max-line-bytes", strconv.Itoa(maxLineBytes))
 	defer worker.stop(t)
 	waitFor(t, ctx, "the worker's /healthz", worker, func() (bool, string) {
 		_, err := get(ctx, "http://"+metricsAddr+"/healthz")
@@ -161,6 +175,10 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 		poison = append(poison, good(fmt.Sprintf("%s-s%d", name, i), sev))
 	}
 	put(t, ctx, c, name, "AWSLogs/123456789012/GuardDuty/us-east-1/2026/01/05/poison.jsonl.gz", gz(t, strings.Join(poison, "\n")+"\n"))
+	// Every other log type: a generated set of objects, as its service
+	// writes them, the first with one record too long to read added (a dead
+	// letter under that format's key layout).
+	others := uploadFormats(t, ctx, c, name)
 	// Two messages the worker must leave for the redrive policy.
 	gone := "AWSLogs/123456789012/GuardDuty/us-east-1/2026/01/05/gone.jsonl.gz"
 	put(t, ctx, c, name, gone, gz(t, "{}\n"))
@@ -274,11 +292,11 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 			}
 			return r.samples[0].value
 		}
-		if d := one(`sum(logtide_records_total{outcome="read"}) - sum(logtide_records_total{outcome=~"indexed|stale|dead_lettered"})`); d != 0 {
-			t.Errorf("records read - (indexed + stale + dead_lettered) = %v", d)
+		if d := one(`sum(logtide_records_total{outcome="read"}) - sum(logtide_records_total{outcome=~"indexed|stale|skipped|dead_lettered"})`); d != 0 {
+			t.Errorf("records read - (indexed + stale + skipped + dead_lettered) = %v", d)
 		}
-		if n := one(`sum(logtide_records_total{outcome="dead_lettered"})`); n != 2 {
-			t.Errorf("%v records dead-lettered, want 2", n)
+		if n, want := one(`sum(logtide_records_total{outcome="dead_lettered"})`), float64(2+others); n != want {
+			t.Errorf("%v records dead-lettered, want %v (2 findings, 1 of each other log type)", n, want)
 		}
 		for _, expr := range []string{
 			`logtide_bulk_item_failures_total{reason="mapper_parsing_exception"}`,
@@ -327,41 +345,29 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 	})
 	phase("fleet dashboard checked")
 
-	t.Run("findings dashboard fields and queries", func(t *testing.T) {
-		es := search.New(esURL)
-		if err := es.Refresh(ctx, name+"-*,"+deadLetterIndex); err != nil {
-			t.Fatal(err)
-		}
-		findings := loadDashboard(t, findingsFile)
-		// The worker ran with --index-prefix name and --dead-letter-index
-		// dl-name, to keep this test's documents apart; their mappings come
-		// from the same templates as guardduty-* and logtide-deadletter.
-		indexOf := map[string]string{"findings": name + "-*", "deadletters": deadLetterIndex}
+	es := search.New(esURL)
+	if err := es.Refresh(ctx, name+"-*,"+deadLetterIndex); err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range formatDashboards(t) {
+		t.Run(fd.File+" fields and queries", func(t *testing.T) {
+			// The worker's indices of the format and dead letters have the
+			// mappings of the default ones (same templates).
+			checkFormatDashboard(t, ctx, es, fd, map[string]string{fd.DataVar: indexOf[fd.Spec.Name], deadLetterVar: deadLetterIndex})
+		})
+	}
+	t.Run("findings dashboard uses the findings' fields", func(t *testing.T) {
 		used := map[string]map[string]bool{} // datasource variable → fields
 		aggregated := map[string]map[string]bool{}
-		for _, p := range allPanels(findings.Panels) {
-			for _, tg := range p.Targets {
-				v := strings.Trim(tg.Datasource.UID, "${}")
-				index, ok := indexOf[v]
-				if !ok {
-					t.Errorf("panel %q: datasource variable %q", p.Title, v)
-					continue
-				}
+		for _, p := range allPanels(loadDashboard(t, findingsFile).Panels) {
+			for v, uses := range panelUses(p) {
 				if used[v] == nil {
 					used[v], aggregated[v] = map[string]bool{}, map[string]bool{}
 				}
-				for _, f := range targetFields(tg) {
-					used[v][f] = true
+				for _, u := range uses {
+					used[v][u.Field] = true
+					aggregated[v][u.Field] = aggregated[v][u.Field] || u.Agg == "terms"
 				}
-				for _, b := range tg.BucketAggs {
-					if b.Field != "" {
-						aggregated[v][b.Field] = true
-					}
-				}
-				for _, f := range panelFields(p) {
-					used[v][f] = true
-				}
-				checkSearch(t, ctx, es, index, p.Title, tg)
 			}
 		}
 		for _, f := range []string{"type", "severity", "accountId", "region", "remote.location", "@timestamp"} {
@@ -373,23 +379,18 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 			t.Error("no dead-letter panel counts by stage")
 		}
 		want := map[string]string{"type": "keyword", "severity": "float", "accountId": "keyword", "region": "keyword",
-			"remote.location": "geo_point", "@timestamp": "date", "stage": "keyword"}
-		for v, fields := range used {
-			types := fieldTypes(t, ctx, es, indexOf[v], fields)
-			for f := range fields {
-				typ, ok := types[f]
-				switch {
-				case !ok:
-					t.Errorf("%s: field %s used by the dashboard is not in the mapping of %s", v, f, indexOf[v])
-				case want[f] != "" && typ != want[f]:
-					t.Errorf("%s: field %s is %s, want %s", v, f, typ, want[f])
-				case aggregated[v][f] && typ == "text":
-					t.Errorf("%s: field %s is aggregated but mapped as text", v, f)
-				}
+			"remote.location": "geo_point", "@timestamp": "date"}
+		types := fieldTypes(t, ctx, es, indexOf["guardduty"], used["findings"])
+		for f, typ := range want {
+			if got := types[f]; got != typ {
+				t.Errorf("findings: field %s is %q, want %s", f, got, typ)
 			}
 		}
+		if got := fieldTypes(t, ctx, es, deadLetterIndex, map[string]bool{"stage": true})["stage"]; got != "keyword" {
+			t.Errorf("dead letters: stage is %q, want keyword", got)
+		}
 	})
-	phase("findings dashboard checked")
+	phase("dashboards of the log types checked")
 
 	if err := worker.stop(t); err != nil {
 		t.Errorf("worker did not stop cleanly: %v\n%s", err, worker.tail())
@@ -670,72 +671,160 @@ func scrapedNames(page string) map[string]bool {
 
 // ---------------------------------------------------------------- OpenSearch
 
-var luceneFieldRE = regexp.MustCompile(`([A-Za-z_@][A-Za-z0-9_.@]*):`)
+// maxLineBytes is the worker's --max-line-bytes in this test: the poison
+// record of each log type is longer.
+const maxLineBytes = 256 << 10
 
-// targetFields lists the fields a findings-dashboard target reads.
-func targetFields(tg target) []string {
-	fields := []string{tg.TimeField}
-	queries := []string{tg.Query}
-	for _, b := range tg.BucketAggs {
-		if b.Field != "" {
-			fields = append(fields, b.Field)
+// uploadFormats puts a generated set of objects of every format but
+// GuardDuty's into bucket, the first object of each with one record longer
+// than maxLineBytes added; it returns how many formats it uploaded (as many
+// dead letters).
+func uploadFormats(t *testing.T, ctx context.Context, c *awslocal.Clients, bucket string) int {
+	t.Helper()
+	n := 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, spec := range formats.All {
+		if spec.Name == "guardduty" {
+			continue
 		}
-		for _, q := range filterQueries(b) {
-			queries = append(queries, q)
+		// Enough records for every panel to have data: Insights files,
+		// capture gaps, desync classifications, SQL injection matches and
+		// DNS Firewall blocks are a few in a hundred.
+		corpus, err := spec.Generate(format.GenerateOptions{Seed: 7, Objects: 20, RecordsPerObject: 50,
+			Accounts: []string{"123456789012", "210987654321"}, Regions: []string{"us-east-1", "eu-west-1"}})
+		if err != nil {
+			t.Fatalf("%s: %v", spec.Name, err)
 		}
+		framing := newFormat(t, spec).Framing()
+		for i, o := range corpus.Objects() {
+			var buf bytes.Buffer
+			if err := corpus.WriteObject(&buf, i); err != nil {
+				t.Fatalf("%s: %s: %v", spec.Name, o.Key, err)
+			}
+			body := buf.Bytes()
+			if i == 0 {
+				body = withLongRecord(t, o.Key, body, framing)
+			}
+			g.Go(func() error {
+				_, err := c.S3.PutObject(gctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key), Body: bytes.NewReader(body)})
+				if err != nil {
+					return fmt.Errorf("%s: %w", o.Key, err)
+				}
+				return nil
+			})
+		}
+		n++
 	}
-	for _, m := range tg.Metrics {
-		if m.Field != "" {
-			fields = append(fields, m.Field)
-		}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
-	for _, q := range queries {
-		for _, m := range luceneFieldRE.FindAllStringSubmatch(q, -1) {
-			fields = append(fields, m[1])
-		}
-	}
-	return fields
+	return n
 }
 
-// panelFields lists the document fields a panel shows by name: columns kept
-// by filterFieldsByName, geomap locations.
-func panelFields(p panel) []string {
-	var out []string
-	for _, tr := range p.Transformations {
-		if tr.ID == "filterFieldsByName" {
-			var o struct {
-				Include struct {
-					Names []string `json:"names"`
-				} `json:"include"`
-			}
-			_ = json.Unmarshal(tr.Options, &o)
-			out = append(out, o.Include.Names...)
+// withLongRecord adds a record longer than maxLineBytes to an object's
+// content, gzip-compressed or not as it is: a line at its end, or an element
+// at the start of its Records array.
+func withLongRecord(t *testing.T, key string, body []byte, framing format.Framing) []byte {
+	t.Helper()
+	gzipped := bytes.HasPrefix(body, []byte{0x1f, 0x8b})
+	content := body
+	if gzipped {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if content, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("%s: %v", key, err)
 		}
 	}
-	if p.Type == "geomap" {
-		var o struct {
-			Layers []struct {
-				Location struct {
-					Geohash   string `json:"geohash"`
-					Latitude  string `json:"latitude"`
-					Longitude string `json:"longitude"`
-				} `json:"location"`
-			} `json:"layers"`
+	long := strings.Repeat("x", maxLineBytes+4096)
+	var out []byte
+	switch framing {
+	case format.Lines:
+		out = append(out, content...)
+		if len(out) > 0 && out[len(out)-1] != '\n' {
+			out = append(out, '\n')
 		}
-		_ = json.Unmarshal(p.Options, &o)
-		for _, l := range o.Layers {
-			for _, f := range []string{l.Location.Geohash, l.Location.Latitude, l.Location.Longitude} {
-				if f != "" {
-					out = append(out, f)
-				}
-			}
+		out = append(out, long+"\n"...)
+	case format.RecordsArray:
+		i := bytes.Index(content, []byte(`"Records"`))
+		j := bytes.IndexByte(content[max(i, 0):], '[')
+		if i < 0 || j < 0 {
+			t.Fatalf("%s: no Records array in %.200s", key, content)
 		}
+		at := i + j + 1
+		rec := `{"pad":"` + long + `"}`
+		if rest := bytes.TrimLeft(content[at:], " \t\r\n"); len(rest) == 0 || rest[0] != ']' {
+			rec += ","
+		}
+		out = append(append(append(out, content[:at]...), rec...), content[at:]...)
+	default:
+		t.Fatalf("%s: framing %d", key, framing)
+	}
+	if gzipped {
+		return gz(t, string(out))
 	}
 	return out
 }
 
+// checkFormatDashboard runs every query of a log type's dashboard against
+// the indices the worker wrote (index: datasource variable → index
+// pattern) and checks every field it reads against their mappings.
+func checkFormatDashboard(t *testing.T, ctx context.Context, es *search.Client, fd formatDashboard, index map[string]string) {
+	t.Helper()
+	used := map[string]map[string][]fieldUse{} // datasource variable → field → uses
+	for _, p := range allPanels(fd.D.Panels) {
+		for v, uses := range panelUses(p) {
+			if _, ok := index[v]; !ok {
+				t.Errorf("panel %q: datasource variable %q", p.Title, v)
+				continue
+			}
+			if used[v] == nil {
+				used[v] = map[string][]fieldUse{}
+			}
+			for _, u := range uses {
+				used[v][u.Field] = append(used[v][u.Field], u)
+			}
+		}
+		for _, tg := range p.Targets {
+			if idx, ok := index[dsVar(tg.Datasource)]; ok {
+				checkSearch(t, ctx, es, idx, p, tg)
+			}
+		}
+	}
+	for v, fields := range used {
+		names := map[string]bool{}
+		for f := range fields {
+			names[f] = true
+		}
+		types := fieldTypes(t, ctx, es, index[v], names)
+		for f, uses := range fields {
+			typ, ok := types[f]
+			if !ok {
+				// A path inside a free-form field can be searched and
+				// shown, not aggregated.
+				searchedOnly := !slices.ContainsFunc(uses, func(u fieldUse) bool { return u.Agg != "query" && u.Agg != "column" })
+				inFreeForm := freeForm(f, func(p string) (string, bool) {
+					typ, ok := fieldTypes(t, ctx, es, index[v], map[string]bool{p: true})[p]
+					return typ, ok
+				})
+				if !searchedOnly || !inFreeForm {
+					t.Errorf("%s: field %s used by the dashboard is not in the mapping of %s", v, f, index[v])
+				}
+				continue
+			}
+			for _, u := range uses {
+				if want := u.wantTypes(); want != nil && !slices.Contains(want, typ) {
+					t.Errorf("%s: %s on field %s, which is %s in %s: want one of %v", v, u.Agg, f, typ, index[v], want)
+				}
+			}
+		}
+	}
+}
+
 // fieldTypes returns the mapping type of each field in the indices matching
-// index.
+// index; a field whose type differs between them is an error.
 func fieldTypes(t *testing.T, ctx context.Context, es *search.Client, index string, fields map[string]bool) map[string]string {
 	t.Helper()
 	var names []string
@@ -754,10 +843,14 @@ func fieldTypes(t *testing.T, ctx context.Context, es *search.Client, index stri
 		t.Fatal(err)
 	}
 	out := map[string]string{}
-	for _, idx := range res {
-		for f, m := range idx.Mappings {
+	where := map[string]string{}
+	for idx, im := range res {
+		for f, m := range im.Mappings {
 			for _, v := range m.Mapping {
-				out[f] = v.Type
+				if prev, ok := out[f]; ok && prev != v.Type {
+					t.Errorf("field %s is %s in %s and %s in %s", f, prev, where[f], v.Type, idx)
+				}
+				out[f], where[f] = v.Type, idx
 			}
 		}
 	}
@@ -765,10 +858,14 @@ func fieldTypes(t *testing.T, ctx context.Context, es *search.Client, index stri
 }
 
 // checkSearch runs a target as the OpenSearch plugin would (same query,
-// aggregations nested in order, or raw documents) and requires data; for a
-// filters aggregation, that its buckets split every document exactly once.
-func checkSearch(t *testing.T, ctx context.Context, es *search.Client, index, panelTitle string, tg target) {
+// bucket aggregations nested in order with the metrics in the innermost,
+// terms ordered as set; or raw documents) and requires data: documents in
+// the buckets, a value for every metric, and for a table of documents a
+// value in every column it keeps. A filters aggregation must split the
+// documents of the query exactly once.
+func checkSearch(t *testing.T, ctx context.Context, es *search.Client, index string, p panel, tg target) {
 	t.Helper()
+	where := fmt.Sprintf("panel %q target %s", p.Title, tg.RefID)
 	q := tg.Query
 	if q == "" {
 		q = "*"
@@ -777,45 +874,83 @@ func checkSearch(t *testing.T, ctx context.Context, es *search.Client, index, pa
 		"size": 0, "track_total_hits": true,
 		"query": map[string]any{"query_string": map[string]any{"query": q, "analyze_wildcard": true}},
 	}
-	raw := slices.ContainsFunc(tg.Metrics, func(m osMetric) bool { return m.Type == "raw_data" || m.Type == "raw_document" })
+	raw := slices.ContainsFunc(tg.Metrics, func(m osMetric) bool { return slices.Contains(rawTypes, m.Type) })
+	var metrics []osMetric
+	for _, m := range tg.Metrics {
+		if !raw && m.Type != "count" {
+			metrics = append(metrics, m)
+		}
+	}
 	if raw {
 		body["size"] = 100
 		body["sort"] = []any{map[string]any{tg.TimeField: "desc"}}
 	} else {
-		var aggs map[string]any
+		aggs := map[string]any{}
+		for _, m := range metrics {
+			aggs[m.ID] = metricAggBody(m)
+		}
 		for i := len(tg.BucketAggs) - 1; i >= 0; i-- {
-			a := bucketAggBody(tg.BucketAggs[i])
-			if aggs != nil {
-				a["aggs"] = aggs
+			b := tg.BucketAggs[i]
+			a := bucketAggBody(b)
+			sub := maps.Clone(aggs)
+			// The plugin adds the metric a terms aggregation is ordered by
+			// inside it.
+			if by, _ := b.Settings["orderBy"].(string); b.Type == "terms" {
+				for _, m := range metrics {
+					if m.ID == by {
+						sub[m.ID] = metricAggBody(m)
+					}
+				}
 			}
-			aggs = map[string]any{tg.BucketAggs[i].ID: a}
+			if len(sub) > 0 {
+				a["aggs"] = sub
+			}
+			aggs = map[string]any{b.ID: a}
 		}
 		body["aggs"] = aggs
 	}
 	var res struct {
 		Hits struct {
 			Total struct{ Value int } `json:"total"`
-			Hits  []json.RawMessage   `json:"hits"`
+			Hits  []struct {
+				Source map[string]any `json:"_source"`
+			} `json:"hits"`
 		} `json:"hits"`
-		Aggregations map[string]struct {
-			Buckets json.RawMessage `json:"buckets"`
-		} `json:"aggregations"`
+		Aggregations json.RawMessage `json:"aggregations"`
 	}
 	if err := es.Do(ctx, http.MethodPost, "/"+index+"/_search", body, &res); err != nil {
-		t.Errorf("panel %q target %s: %v", panelTitle, tg.RefID, err)
+		t.Errorf("%s: %v", where, err)
 		return
 	}
 	if raw {
 		if len(res.Hits.Hits) == 0 {
-			t.Errorf("panel %q target %s (%s): no document", panelTitle, tg.RefID, q)
+			t.Errorf("%s (%s): no document", where, q)
+			return
+		}
+		shown := map[string]bool{}
+		for _, h := range res.Hits.Hits {
+			flatten("", h.Source, shown)
+		}
+		for _, col := range panelFields(p) {
+			if !shown[col] {
+				t.Errorf("%s (%s): column %s is empty in all %d documents", where, q, col, len(res.Hits.Hits))
+			}
 		}
 		return
 	}
 	if len(tg.BucketAggs) == 0 {
 		return
 	}
+	var top map[string]struct {
+		Buckets json.RawMessage `json:"buckets"`
+	}
+	var tree any
+	if err := json.Unmarshal(res.Aggregations, &top); err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	_ = json.Unmarshal(res.Aggregations, &tree)
 	outer := tg.BucketAggs[0]
-	b := res.Aggregations[outer.ID].Buckets
+	b := top[outer.ID].Buckets
 	total := 0
 	if outer.Type == "filters" {
 		var byLabel map[string]struct {
@@ -826,7 +961,7 @@ func checkSearch(t *testing.T, ctx context.Context, es *search.Client, index, pa
 			total += v.DocCount
 		}
 		if total != res.Hits.Total.Value {
-			t.Errorf("panel %q target %s: filters %v count %d documents of %d: bands overlap or leave gaps", panelTitle, tg.RefID, byLabel, total, res.Hits.Total.Value)
+			t.Errorf("%s: filters %v count %d documents of %d: bands overlap or leave gaps", where, byLabel, total, res.Hits.Total.Value)
 		}
 	} else {
 		var list []struct {
@@ -838,8 +973,79 @@ func checkSearch(t *testing.T, ctx context.Context, es *search.Client, index, pa
 		}
 	}
 	if total == 0 {
-		t.Errorf("panel %q target %s: %s aggregation on %q found nothing", panelTitle, tg.RefID, outer.Type, outer.Field)
+		t.Errorf("%s (%s): %s aggregation on %q found nothing", where, q, outer.Type, outer.Field)
+		return
 	}
+	for _, m := range metrics {
+		if !hasMetricValue(tree, m.ID) {
+			t.Errorf("%s (%s): %s of %s has no value in any bucket", where, q, m.Type, m.Field)
+		}
+	}
+}
+
+// flatten adds the dotted path of every leaf value of v under prefix to out,
+// the way the plugin turns a document into table columns.
+func flatten(prefix string, v any, out map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, vv := range x {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, vv, out)
+		}
+	case []any:
+		for _, vv := range x {
+			flatten(prefix, vv, out)
+		}
+	case nil:
+	default:
+		out[prefix] = true
+	}
+}
+
+// hasMetricValue reports whether a bucket somewhere in an aggregation
+// response holds a value for metric id: {"value": x} or, for percentiles,
+// {"values": {"95.0": x}}.
+func hasMetricValue(node any, id string) bool {
+	switch x := node.(type) {
+	case map[string]any:
+		if m, ok := x[id].(map[string]any); ok {
+			if m["value"] != nil {
+				return true
+			}
+			if vs, ok := m["values"].(map[string]any); ok {
+				for _, v := range vs {
+					if v != nil {
+						return true
+					}
+				}
+			}
+		}
+		for _, v := range x {
+			if hasMetricValue(v, id) {
+				return true
+			}
+		}
+	case []any:
+		for _, v := range x {
+			if hasMetricValue(v, id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// metricAggBody is a metric aggregation as the plugin sends it: the field
+// and the metric's settings as they are stored.
+func metricAggBody(m osMetric) map[string]any {
+	a := map[string]any{"field": m.Field}
+	for k, v := range m.Settings {
+		a[k] = v
+	}
+	return map[string]any{m.Type: a}
 }
 
 func bucketAggBody(b bucketAgg) map[string]any {
@@ -853,8 +1059,19 @@ func bucketAggBody(b bucketAgg) map[string]any {
 	}
 	switch b.Type {
 	case "terms":
+		order := map[string]any{"_count": "desc"}
+		if by, _ := b.Settings["orderBy"].(string); by != "" {
+			dir, _ := b.Settings["order"].(string)
+			if dir == "" {
+				dir = "desc"
+			}
+			if by == "_term" {
+				by = "_key"
+			}
+			order = map[string]any{by: dir}
+		}
 		return map[string]any{"terms": map[string]any{"field": b.Field, "size": setting("size", 10), "min_doc_count": setting("min_doc_count", 1),
-			"order": map[string]any{"_count": "desc"}}}
+			"order": order}}
 	case "filters":
 		fs := map[string]any{}
 		for label, q := range filterQueries(b) {

@@ -1,8 +1,10 @@
 // Package dashboards tests the Grafana dashboards in dashboards/ and the
 // docker-compose stack that provisions them. Without build tags it checks
-// their structure; with -tags integration (dashboards_test.go) it runs every
-// fleet-dashboard query against a real Prometheus scraping a real worker, and
-// every findings-dashboard query against the real OpenSearch the worker wrote.
+// their structure, and the fields the dashboards of the log types read
+// against their formats' index templates; with -tags integration
+// (dashboards_test.go) it runs every fleet-dashboard query against a real
+// Prometheus scraping a real worker, and every query of the dashboard of
+// each log type against the real OpenSearch indices the worker wrote.
 package dashboards
 
 import (
@@ -20,7 +22,7 @@ const (
 	fleetFile    = "logtide-fleet.json"
 	findingsFile = "guardduty-findings.json"
 	// opensearchPlugin is the Grafana OpenSearch datasource plugin the
-	// findings dashboard uses throughout.
+	// dashboards of the log types use throughout.
 	opensearchPlugin = "grafana-opensearch-datasource"
 )
 
@@ -384,6 +386,16 @@ func checkLayout(t *testing.T, name string, d dashboard) {
 			refs[tg.RefID] = true
 		}
 	}
+	// Panels of the same level (rows and what they do not hide) do not
+	// overlap: Grafana would move one and show the file as modified.
+	for i, a := range d.Panels {
+		for _, b := range d.Panels[i+1:] {
+			ga, gb := a.GridPos, b.GridPos
+			if ga.X < gb.X+gb.W && gb.X < ga.X+ga.W && ga.Y < gb.Y+gb.H && gb.Y < ga.Y+ga.H {
+				t.Errorf("%s: panels %q %+v and %q %+v overlap", name, a.Title, ga, b.Title, gb)
+			}
+		}
+	}
 }
 
 // workersOnly keeps series of process_/go_ metrics to the targets that are
@@ -443,14 +455,10 @@ func TestFindingsDashboardStructure(t *testing.T) {
 	d := loadDashboard(t, findingsFile)
 	checkLayout(t, findingsFile, d)
 	checkDatasourceRefs(t, findingsFile, d, opensearchPlugin)
+	checkTargets(t, findingsFile, d)
 	geomap := false
 	for _, p := range allPanels(d.Panels) {
 		geomap = geomap || p.Type == "geomap"
-		for _, tg := range p.Targets {
-			if tg.QueryType != "lucene" || tg.TimeField != "@timestamp" || len(tg.Metrics) == 0 {
-				t.Errorf("panel %q target %s: queryType %q, timeField %q, %d metrics", p.Title, tg.RefID, tg.QueryType, tg.TimeField, len(tg.Metrics))
-			}
-		}
 	}
 	if !geomap {
 		t.Error("no geomap panel")
