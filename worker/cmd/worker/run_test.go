@@ -20,7 +20,7 @@ func TestMistakesAreRefusedAtStart(t *testing.T) {
 		{[]string{"--index-prefix", "gd", "--dead-letter-index", "gd-deadletter"}, "must lie outside the guardduty indices (gd-*)"},
 		{[]string{"--index-prefix", "Findings"}, "must be lower case"},
 		{[]string{"--shutdown-grace", "-1s"}, "shutdown-grace must not be negative"},
-		{[]string{"--route", "exports/*=cloudtrail"}, `no format "cloudtrail"`},
+		{[]string{"--route", "exports/*=netflow"}, `no format "netflow"`},
 		{[]string{"--route", "exports/*"}, "want PATTERN=FORMAT"},
 		{[]string{"--bulk-timeout", "0s"}, "bulk-timeout must be positive"},
 	} {
