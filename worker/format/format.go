@@ -8,10 +8,12 @@ package format
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -95,18 +97,65 @@ var ErrNotARecord = errors.New("not a record")
 // PositionID is the _id of the record at position n of object o, for log
 // types without a natural id: replaying the object writes the same ids, and
 // distinct records (other objects, versions or positions) never share one.
-// It is 27 characters: the first 160 bits of a SHA-256, base64url.
+// It is 27 characters: the first 160 bits of the SHA-256 of the bucket, key
+// and version id, each followed by a zero byte, and n as eight bytes, big
+// endian; base64url. A decoder making the ids of many records of one object
+// uses PositionIDs, which gives the same ids for less.
 func PositionID(o Object, n int) string {
-	h := sha256.New()
-	for _, s := range []string{o.Bucket, o.Key, o.VersionID} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(n))
-	h.Write(b[:])
-	sum := h.Sum(nil)
+	b := binary.BigEndian.AppendUint64(objectPart(o), uint64(n))
+	sum := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(sum[:20])
+}
+
+// objectPart is what the hash of a PositionID starts with: the object's
+// bucket, key and version id, each followed by a zero byte.
+func objectPart(o Object) []byte {
+	b := make([]byte, 0, len(o.Bucket)+len(o.Key)+len(o.VersionID)+3+8)
+	for _, s := range []string{o.Bucket, o.Key, o.VersionID} {
+		b = append(b, s...)
+		b = append(b, 0)
+	}
+	return b
+}
+
+// PositionIDs makes the PositionID of records of one object. The object's
+// part of the hash is computed once: the hash of each record starts from
+// its state, which saves hashing an object key of a hundred bytes or more
+// again for every record: for the key of an ELB object, an id takes less
+// than half PositionID's time and one allocation rather than two
+// (BenchmarkPositionIDs). It is used by one goroutine.
+type PositionIDs struct {
+	h     hash.Hash
+	reset encoding.BinaryUnmarshaler // h, to put state back
+	state []byte                     // h after the object's part, as h.MarshalBinary gives it
+	// Scratch space kept here: what goes through the hash.Hash interface
+	// would otherwise be allocated anew for each record.
+	n   [8]byte
+	sum [sha256.Size]byte
+	id  [27]byte
+}
+
+// NewPositionIDs returns the maker of the ids of object o's records.
+func NewPositionIDs(o Object) *PositionIDs {
+	h := sha256.New()
+	h.Write(objectPart(o))
+	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic(fmt.Sprintf("sha256 state: %v", err)) // crypto/sha256 always marshals its state
+	}
+	return &PositionIDs{h: h, reset: h.(encoding.BinaryUnmarshaler), state: state}
+}
+
+// ID is the PositionID of the record at position n.
+func (p *PositionIDs) ID(n int) string {
+	if err := p.reset.UnmarshalBinary(p.state); err != nil {
+		panic(fmt.Sprintf("sha256 state: %v", err)) // what MarshalBinary gave it
+	}
+	binary.BigEndian.PutUint64(p.n[:], uint64(n))
+	p.h.Write(p.n[:])
+	sum := p.h.Sum(p.sum[:0])
+	base64.RawURLEncoding.Encode(p.id[:], sum[:20])
+	return string(p.id[:])
 }
 
 // Claim is a format's answer about an object.

@@ -1,10 +1,14 @@
 package format
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -70,4 +74,76 @@ func TestWriteDir(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "..", "escape.gz")); err == nil {
 		t.Error("a file was written outside the folder")
 	}
+}
+
+// positionIDByHand is PositionID as its doc comment defines it, hashing the
+// whole input for each record.
+func positionIDByHand(o Object, n int) string {
+	h := sha256.New()
+	for _, s := range []string{o.Bucket, o.Key, o.VersionID} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	h.Write(b[:])
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:20])
+}
+
+// Ids are stored in the cluster: they must never change for a given object
+// and position.
+func TestPositionIDsAreStable(t *testing.T) {
+	for _, c := range []struct {
+		o    Object
+		n    int
+		want string
+	}{
+		{Object{Bucket: "bench", Key: "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/03/14/123456789012_vpcflowlogs_eu-west-1_fl-0123456789abcdef0_20260314T0925Z_0a1b2c3d.log.gz"}, 1, "D37gaa3BNOhjc3_IIH2stw3YPEo"},
+		{Object{Bucket: "b", Key: "k", VersionID: "v1"}, 7, "93XJpGQgqd9I4m8xkmZ6wmqr_8g"},
+		{Object{}, 0, "cbbB1Tgy94mn8kNafGKSRfo3Ya0"},
+	} {
+		if got := PositionID(c.o, c.n); got != c.want {
+			t.Errorf("PositionID(%q, %d) = %s, want %s", c.o, c.n, got, c.want)
+		}
+	}
+	// Object parts of every length around the hash's 64-byte blocks, so
+	// that the state kept ends a block and falls at each place within one.
+	for size := range 200 {
+		key := strings.Repeat("k", size)
+		for _, o := range []Object{{Bucket: "b", Key: key}, {Bucket: "bucket", Key: key, VersionID: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"}} {
+			ids := NewPositionIDs(o)
+			for _, n := range []int{0, 1, 2, 255, 256, 1 << 20, 1<<63 - 1, -1} {
+				want := positionIDByHand(o, n)
+				if got := ids.ID(n); got != want {
+					t.Fatalf("key of %d bytes, n %d: PositionIDs gives %s, want %s", size, n, got, want)
+				}
+				if got := PositionID(o, n); got != want {
+					t.Fatalf("key of %d bytes, n %d: PositionID gives %s, want %s", size, n, got, want)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkPositionIDs makes the ids of an ELB object's records one by one
+// (PositionID) and with the object's part hashed once (PositionIDs).
+func BenchmarkPositionIDs(b *testing.B) {
+	o := Object{Bucket: "my-log-bucket", Key: "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/03/14/123456789012_elasticloadbalancing_eu-west-1_app.my-load-balancer.0123456789abcdef_20260314T0925Z_10.0.1.23_5f3k2l1m.log.gz"}
+	b.Run("PositionID", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			n++
+			_ = PositionID(o, n)
+		}
+	})
+	b.Run("PositionIDs", func(b *testing.B) {
+		b.ReportAllocs()
+		ids := NewPositionIDs(o)
+		n := 0
+		for b.Loop() {
+			n++
+			_ = ids.ID(n)
+		}
+	})
 }

@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/formattest"
 	"github.com/logtide/logtide/worker/internal/decode"
 )
 
@@ -20,28 +19,18 @@ import (
 // BenchmarkReadObject and BenchmarkFloorObject read the gzip file through
 // the worker's decompression and Records streaming as well.
 
-// cpuTime is the CPU time the process has used (user and system, every
-// thread, the collector's included).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // perGB runs the benchmark loop and reports, beside MB/s, the CPU seconds
 // used per GB of records: on a busy machine wall time says little, and CPU
 // per GB is what the worker is held to.
 func perGB(b *testing.B, size int, op func()) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
-	start, ops := cpuTime(), 0
+	start, ops := formattest.CPUTime(), 0
 	for b.Loop() {
 		op()
 		ops++
 	}
-	if used := cpuTime() - start; used > 0 && ops > 0 {
+	if used := formattest.CPUTime() - start; used > 0 && ops > 0 {
 		b.ReportMetric(used.Seconds()/(float64(size)*float64(ops)/1e9), "cpu-s/GB")
 	}
 }

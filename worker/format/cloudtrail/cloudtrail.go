@@ -18,6 +18,7 @@ import (
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/ecs"
+	"github.com/logtide/logtide/worker/format/jsonscan"
 	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
@@ -131,7 +132,7 @@ func (d *decoder) Decode(rec []byte, n int) (format.Document, error) {
 	if err != nil {
 		return format.Document{}, format.Errorf("%v", err)
 	}
-	if len(f[eventTime]) == 0 || isNull(f[eventTime]) {
+	if len(f[eventTime]) == 0 || jsonscan.IsNull(f[eventTime]) {
 		return format.Document{}, format.Errorf("no eventTime")
 	}
 	if f[eventTime][0] != '"' {
@@ -166,7 +167,7 @@ func (d *decoder) Decode(rec []byte, n int) (format.Document, error) {
 	// follow a comma, in place of its closing brace.
 	body := make([]byte, 0, len(rec)+len(d.ecs))
 	if spaced {
-		body = compact(body, rec)
+		body = jsonscan.AppendCompact(body, rec)
 	} else {
 		body = append(body, rec...)
 	}
@@ -186,7 +187,7 @@ func (d *decoder) texts(f *fields) (text [numFields]string) {
 			if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 {
 				d.text = append(d.text, inner...)
 			} else {
-				d.text = append(d.text, decodeString(raw)...)
+				d.text = jsonscan.AppendString(d.text, raw)
 			}
 		}
 		ends[i] = len(d.text)
@@ -200,13 +201,13 @@ func (d *decoder) texts(f *fields) (text [numFields]string) {
 
 // readEventID reads the eventID: "" when absent, null or empty.
 func readEventID(raw []byte) (string, error) {
-	if isNull(raw) {
+	if jsonscan.IsNull(raw) {
 		return "", nil
 	}
 	if raw[0] != '"' {
 		return "", fmt.Errorf("not a string")
 	}
-	id := decodeString(raw)
+	id := jsonscan.String(raw)
 	if len(id) > maxID {
 		return "", fmt.Errorf("longer than %d bytes", maxID)
 	}
@@ -252,7 +253,7 @@ func parseTime(quoted []byte) (time.Time, error) {
 			return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), nil
 		}
 	}
-	str := decodeString(quoted)
+	str := jsonscan.String(quoted)
 	t, err := time.Parse(time.RFC3339Nano, str)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("not an ISO-8601 time: %.40q", str)

@@ -2,12 +2,9 @@ package cloudtrail
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,33 +15,17 @@ import (
 	"github.com/logtide/logtide/worker/format/formattest"
 )
 
-func mustCT(t testing.TB, o format.Options) *CloudTrail {
-	t.Helper()
-	c, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func mustCT(t testing.TB, o format.Options) *CloudTrail { return formattest.Must(t, New, o) }
 
 // fixture reads testdata/name, gzip-compressed as CloudTrail stores it
 // when gz is set.
 func fixture(t testing.TB, name string, gz bool) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
+	b := formattest.Testdata(t, name)
+	if gz {
+		b = formattest.Gzip(t, b)
 	}
-	if !gz {
-		return b
-	}
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	zw.Write(b)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return b
 }
 
 // readFixture reads a fixture as the worker reads the object at key, and

@@ -18,12 +18,9 @@ package cloudtrail
 // next file of its trail). Every tenth object is an Insights file.
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -32,43 +29,20 @@ import (
 	"github.com/logtide/logtide/worker/format/jsonw"
 )
 
-// CorpusOptions fixes a corpus. The zero value of each field selects its
-// default.
-type CorpusOptions struct {
-	// Seed selects the corpus; every other choice derives from it.
-	Seed uint64
-	// Objects is the number of log files (default 10).
-	Objects int
-	// RecordsPerObject is the number of records in each log file (default
-	// 50); an Insights file holds at most 4.
-	RecordsPerObject int
-	// Accounts are the accounts whose trails deliver the files (default
-	// ["123456789012"]). With more than one, the files are an
-	// organization trail's: AWSLogs/<org-id>/<account>/CloudTrail/....
-	Accounts []string
-	// Regions are the regions of the files (default ["us-east-1"]).
-	Regions []string
-	// Prefix is prepended to every key; a '/' is added if it lacks one.
-	Prefix string
-	// Start is the delivery time of the first file (default
-	// 2026-01-05T00:00:00Z); each account and region gets a file every five
-	// minutes, holding the events of the five minutes before.
-	Start time.Time
-}
+// CorpusOptions fix a corpus; UpdatePercent and OutOfOrder do not apply
+// (CloudTrail's records are never updated).
+type CorpusOptions = format.GenerateOptions
 
 // Corpus is a planned set of log files. It is safe for concurrent use.
 type Corpus struct {
-	opts    CorpusOptions
-	seed    uint64
-	org     string // the organization id, for several accounts
-	objects []format.CorpusObject
-	records int
-	events  int
+	format.CorpusPlan
+	opts   format.GenerateOptions
+	seed   uint64
+	org    string // the organization id, for several accounts
+	events int
 }
 
 const (
-	defaultObjects = 10
-	defaultRecords = 50
 	// contentType is what CloudTrail sets on its log files.
 	contentType = "application/json"
 	// slot is the time between two files of a trail in one region.
@@ -83,74 +57,36 @@ const (
 	redeliveryPerMille = 20
 )
 
-var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-)
+// NewCorpus plans a corpus. It validates o and fills in defaults
+// (format.GenerateOptions.WithDefaults); nothing is rendered until
+// WriteObject is called. Each account and region gets a log file every
+// five minutes from o.Start, holding the events of the five minutes
+// before; with more than one account, the files are an organization
+// trail's (AWSLogs/<org-id>/<account>/CloudTrail/...). An Insights file
+// holds at most 4 records.
+func NewCorpus(o CorpusOptions) (*Corpus, error) {
+	o, err := o.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("cloudtrail corpus: %w", err)
+	}
+	o.Start = o.Start.Truncate(time.Second)
 
-// NewCorpus plans a corpus. It validates opts and fills in defaults;
-// nothing is rendered until WriteObject is called.
-func NewCorpus(opts CorpusOptions) (*Corpus, error) {
-	if opts.Objects < 0 || opts.RecordsPerObject < 0 {
-		return nil, errors.New("cloudtrail corpus: Objects and RecordsPerObject must not be negative")
-	}
-	if opts.Objects == 0 {
-		opts.Objects = defaultObjects
-	}
-	if opts.RecordsPerObject == 0 {
-		opts.RecordsPerObject = defaultRecords
-	}
-	if len(opts.Accounts) == 0 {
-		opts.Accounts = []string{"123456789012"}
-	}
-	for _, a := range opts.Accounts {
-		if !accountRE.MatchString(a) {
-			return nil, fmt.Errorf("cloudtrail corpus: account %q is not 12 digits", a)
-		}
-	}
-	if len(opts.Regions) == 0 {
-		opts.Regions = []string{"us-east-1"}
-	}
-	for _, r := range opts.Regions {
-		if !regionRE.MatchString(r) {
-			return nil, fmt.Errorf("cloudtrail corpus: %q is not a region name", r)
-		}
-	}
-	opts.Accounts = append([]string(nil), opts.Accounts...)
-	opts.Regions = append([]string(nil), opts.Regions...)
-	if opts.Prefix != "" && !strings.HasSuffix(opts.Prefix, "/") {
-		opts.Prefix += "/"
-	}
-	if opts.Start.IsZero() {
-		opts.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	}
-	opts.Start = opts.Start.UTC().Truncate(time.Second)
-
-	c := &Corpus{opts: opts, seed: mix64(opts.Seed ^ 0x636c6f7564747261), objects: make([]format.CorpusObject, opts.Objects)} // "cloudtra"
-	if len(opts.Accounts) > 1 {
+	c := &Corpus{opts: o, seed: format.Mix64(o.Seed ^ 0x636c6f7564747261)} // "cloudtra"
+	if len(o.Accounts) > 1 {
 		c.org = "o-" + randomString(c.seed^0x6f7267, 0, 10, lowerAlnum)
 	}
-	for i := range c.objects {
-		o := &c.objects[i]
-		o.Records, o.ContentType = c.recordsIn(i), contentType
-		o.Key = c.key(i)
-		c.records += o.Records
-		for r := range o.Records {
+	objects := make([]format.CorpusObject, o.Objects)
+	for i := range objects {
+		objects[i] = format.CorpusObject{Key: c.key(i), Records: c.recordsIn(i), ContentType: contentType}
+		for r := range objects[i].Records {
 			if _, _, again := c.redelivered(i, r); !again {
 				c.events++
 			}
 		}
 	}
+	c.CorpusPlan = format.NewCorpusPlan("cloudtrail", objects)
 	return c, nil
 }
-
-// Objects lists the log files in delivery order.
-func (c *Corpus) Objects() []format.CorpusObject {
-	return append([]format.CorpusObject(nil), c.objects...)
-}
-
-// Records is the number of records in all files.
-func (c *Corpus) Records() int { return c.records }
 
 // Events is the number of distinct events (eventIDs) in all files: the
 // documents an index holds once every file is read.
@@ -159,34 +95,35 @@ func (c *Corpus) Events() int { return c.events }
 // WriteObject streams log file i, gzip-compressed, to w, record by record:
 // memory does not grow with the file's size.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
-	if i < 0 || i >= len(c.objects) {
-		return fmt.Errorf("cloudtrail corpus: object %d out of range [0,%d)", i, len(c.objects))
-	}
+	return c.Write(w, i, fastGzip, func(w io.Writer) error {
+		g := newGen(c)
+		g.b = append(g.b, `{"Records":[`...)
+		for r := range c.recordsIn(i) {
+			if r > 0 {
+				g.b = append(g.b, ',')
+			}
+			g.record(i, r)
+			if len(g.b) >= 32<<10 {
+				if _, err := w.Write(g.b); err != nil {
+					return err
+				}
+				g.b = g.b[:0]
+			}
+		}
+		_, err := w.Write(append(g.b, "]}"...))
+		return err
+	})
+}
+
+// fastGzip compresses with klauspost/compress, at its fastest level: much
+// faster than the standard library, for the file of more than 1 GiB a
+// benchmark generates.
+func fastGzip(w io.Writer) (io.WriteCloser, error) {
 	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
-		return fmt.Errorf("cloudtrail corpus: %w", err)
+		return nil, err
 	}
-	g := newGen(c)
-	g.b = append(g.b, `{"Records":[`...)
-	for r := range c.objects[i].Records {
-		if r > 0 {
-			g.b = append(g.b, ',')
-		}
-		g.record(i, r)
-		if len(g.b) >= 32<<10 {
-			if _, err := zw.Write(g.b); err != nil {
-				return fmt.Errorf("cloudtrail corpus: write object %d: %w", i, err)
-			}
-			g.b = g.b[:0]
-		}
-	}
-	if _, err := zw.Write(append(g.b, "]}"...)); err != nil {
-		return fmt.Errorf("cloudtrail corpus: write object %d: %w", i, err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("cloudtrail corpus: write object %d: %w", i, err)
-	}
-	return nil
+	return zw, nil
 }
 
 // isInsight says whether object i is an Insights file.
@@ -237,11 +174,11 @@ func (c *Corpus) redelivered(i, r int) (int, int, bool) {
 	if j < 0 || c.isInsight(i) || c.isInsight(j) {
 		return i, r, false
 	}
-	h := mix64(c.seed ^ uint64(i)<<32 ^ uint64(r) ^ 0x7265646c)
+	h := format.Mix64(c.seed ^ uint64(i)<<32 ^ uint64(r) ^ 0x7265646c)
 	if h%1000 >= redeliveryPerMille {
 		return i, r, false
 	}
-	src := int(h >> 32 % uint64(c.objects[j].Records))
+	src := int(h >> 32 % uint64(c.recordsIn(j)))
 	if si, sr, again := c.redelivered(j, src); again {
 		return si, sr, true
 	}
@@ -300,15 +237,6 @@ func newGen(c *Corpus) *gen {
 	return g
 }
 
-// mix64 is the splitmix64 finalizer: a bijection on uint64, so distinct
-// inputs give distinct outputs.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
-}
-
 const (
 	alnum      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -319,30 +247,13 @@ const (
 // randomString is n characters of set drawn from (seed, k).
 func randomString(seed, k uint64, n int, set string) string {
 	b := make([]byte, n)
-	h := mix64(seed ^ mix64(k))
+	h := format.Mix64(seed ^ format.Mix64(k))
 	for i := range b {
 		if i%8 == 7 {
-			h = mix64(h)
+			h = format.Mix64(h)
 		}
 		b[i] = set[h%uint64(len(set))]
 		h /= uint64(len(set))
 	}
 	return string(b)
-}
-
-// appendUUID appends 128 bits as a version 4 UUID.
-func appendUUID(b []byte, hi, lo uint64) []byte {
-	hi = hi&^0xf000 | 0x4000
-	lo = lo&^(0xc<<60) | 0x8<<60
-	for i, n := range [...]int{8, 4, 4, 4, 12} {
-		if i > 0 {
-			b = append(b, '-')
-		}
-		for range n {
-			b = append(b, hexDigits[hi>>60])
-			hi = hi<<4 | lo>>60
-			lo <<= 4
-		}
-	}
-	return b
 }

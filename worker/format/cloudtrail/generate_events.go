@@ -3,6 +3,8 @@ package cloudtrail
 import (
 	"strconv"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
 )
 
 // The records are written by hand, members in CloudTrail's order. The
@@ -104,18 +106,18 @@ func (g *gen) chance(pct int) bool { return g.r.IntN(100) < pct }
 // id is a 20-character access key or principal id, stable for (account,
 // what).
 func (g *gen) id(prefix, what string) string {
-	return prefix + randomString(g.c.seed^0x6964, hashString(what)^mix64(hashString(g.acct)), 16, upperAlnum)
+	return prefix + randomString(g.c.seed^0x6964, hashString(what)^format.Mix64(hashString(g.acct)), 16, upperAlnum)
 }
 
 func hashString(s string) uint64 {
 	h := uint64(0)
 	for i := range len(s) {
-		h = mix64(h ^ uint64(s[i]))
+		h = format.Mix64(h ^ uint64(s[i]))
 	}
 	return h
 }
 
-func (g *gen) uuid() string { return string(appendUUID(nil, g.r.Uint64(), g.r.Uint64())) }
+func (g *gen) uuid() string { return string(format.AppendUUID(nil, g.r.Uint64(), g.r.Uint64())) }
 
 // record renders record r of file i (the first delivery of it, when it
 // is delivered again).
@@ -126,7 +128,7 @@ func (g *gen) record(i, r int) {
 	g.pcg.Seed(g.c.seed^uint64(i)*0x9e3779b97f4a7c15, uint64(r))
 	g.obj, g.acct, g.region = i, g.c.account(i), g.c.region(i)
 	g.t = g.c.delivered(i).Add(-slot + time.Duration(g.r.IntN(int(slot/time.Second)))*time.Second)
-	g.eventID = string(appendUUID(nil, mix64(g.c.seed^uint64(i)<<24^uint64(r)), mix64(^g.c.seed^uint64(i)<<20^uint64(r))))
+	g.eventID = string(format.AppendUUID(nil, format.Mix64(g.c.seed^uint64(i)<<24^uint64(r)), format.Mix64(^g.c.seed^uint64(i)<<20^uint64(r))))
 	g.comma = false
 	if g.c.isInsight(i) {
 		g.insight(r)
@@ -300,7 +302,7 @@ func host(source, region string) string {
 
 // kmsKey is the account's KMS key in the region.
 func (g *gen) kmsKey() string {
-	return "arn:aws:kms:" + g.region + ":" + g.acct + ":key/" + string(appendUUID(nil, mix64(hashString(g.acct+g.region)), mix64(g.c.seed)))
+	return "arn:aws:kms:" + g.region + ":" + g.acct + ":key/" + string(format.AppendUUID(nil, format.Mix64(hashString(g.acct+g.region)), format.Mix64(g.c.seed)))
 }
 
 func (g *gen) hexID(prefix string, k uint64) string {

@@ -2,11 +2,7 @@ package cloudtrail
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +11,12 @@ import (
 	"github.com/logtide/logtide/worker/format/formattest"
 )
 
-func mustCorpus(t testing.TB, o CorpusOptions) *Corpus {
-	t.Helper()
-	c, err := NewCorpus(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+func mustCorpus(t testing.TB, o CorpusOptions) *Corpus { return formattest.Must(t, NewCorpus, o) }
+
+func TestGenerator(t *testing.T) {
+	formattest.CheckGenerator(t, Spec, format.GenerateOptions{Seed: 5, Objects: 12, RecordsPerObject: 40, Prefix: "org trails",
+		Accounts: []string{"999988887777", "111122223333"}, Regions: []string{"us-east-1", "eu-west-1"},
+		Start: time.Date(2026, 3, 31, 23, 50, 0, 0, time.UTC)})
 }
 
 // TestAsTheWorkerReadsIt: generated files read through the worker's own
@@ -31,8 +26,7 @@ func TestAsTheWorkerReadsIt(t *testing.T) {
 	opts := format.GenerateOptions{Seed: 3, Objects: 24, RecordsPerObject: 120,
 		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"us-east-1", "eu-central-1"}, Prefix: "trails/org"}
 	docs := formattest.CheckCorpus(t, Spec, opts)
-	c := mustCorpus(t, CorpusOptions{Seed: 3, Objects: 24, RecordsPerObject: 120,
-		Accounts: opts.Accounts, Regions: opts.Regions, Prefix: opts.Prefix})
+	c := mustCorpus(t, opts)
 
 	byID := map[string][]byte{}
 	redelivered := 0
@@ -117,95 +111,19 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-// TestDeterministic: the same options give the same bytes; another seed
-// other bytes.
-func TestDeterministic(t *testing.T) {
-	render := func(seed uint64) []byte {
-		c := mustCorpus(t, CorpusOptions{Seed: seed, Objects: 3, RecordsPerObject: 40})
-		var all bytes.Buffer
-		for i, o := range c.Objects() {
-			all.WriteString(o.Key)
-			if err := c.WriteObject(&all, i); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return all.Bytes()
-	}
-	a, b, other := render(5), render(5), render(6)
-	if !bytes.Equal(a, b) || bytes.Equal(a, other) {
-		t.Error("the corpus is not a function of its seed")
-	}
-}
-
-func TestOptionErrors(t *testing.T) {
-	for _, o := range []CorpusOptions{{Objects: -1}, {RecordsPerObject: -1}, {Accounts: []string{"12345"}}, {Regions: []string{"US_EAST_1"}}} {
-		if _, err := NewCorpus(o); err == nil {
-			t.Errorf("NewCorpus(%+v) accepted bad options", o)
-		}
-	}
-	c := mustCorpus(t, CorpusOptions{Objects: 2, RecordsPerObject: 3})
-	if err := c.WriteObject(io.Discard, 2); err == nil {
-		t.Error("WriteObject accepted an index out of range")
-	}
-	boom := errors.New("boom")
-	if err := c.WriteObject(failWriter{boom}, 0); !errors.Is(err, boom) {
-		t.Errorf("WriteObject on a failing writer returned %v", err)
-	}
+func TestDefaults(t *testing.T) {
 	d := mustCorpus(t, CorpusOptions{})
-	if len(d.Objects()) != defaultObjects || d.Records() != 9*defaultRecords+maxInsights {
-		t.Errorf("default corpus: %d objects, %d records", len(d.Objects()), d.Records())
+	if d.Records() != 9*format.DefaultRecordsPerObject+maxInsights {
+		t.Errorf("default corpus: %d records", d.Records())
 	}
-}
-
-type failWriter struct{ err error }
-
-func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
-
-// heapWriter discards what it is given and samples the live heap.
-type heapWriter struct {
-	n, next int
-	peak    uint64
-}
-
-func (h *heapWriter) Write(p []byte) (int, error) {
-	h.n += len(p)
-	if h.n >= h.next {
-		h.next = h.n + 64<<10
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		h.peak = max(h.peak, ms.HeapAlloc)
-	}
-	return len(p), nil
 }
 
 // TestWriteObjectStreams: the heap needed to write a file does not grow
 // with its size (a benchmark writes one of more than 1 GiB).
 func TestWriteObjectStreams(t *testing.T) {
 	n := 100_000
-	if raceEnabled || testing.Short() {
+	if formattest.Race || testing.Short() {
 		n = 8_000
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	measure := func(records int) (grew int64, size int) {
-		c := mustCorpus(t, CorpusOptions{Seed: 77, Objects: 1, RecordsPerObject: records})
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		hw := &heapWriter{}
-		start := time.Now()
-		if err := c.WriteObject(hw, 0); err != nil {
-			t.Fatal(err)
-		}
-		grew = int64(hw.peak) - int64(before.HeapAlloc)
-		t.Logf("%d records: %d bytes gzip in %v; heap grew by at most %d bytes", records, hw.n, time.Since(start).Round(time.Millisecond), grew)
-		return grew, hw.n
-	}
-	small, _ := measure(max(n/20, 2000))
-	big, size := measure(n)
-	if big > 4<<20 {
-		t.Errorf("heap grew by %d bytes while writing a %d byte object", big, size)
-	}
-	if big > small+1<<20 {
-		t.Errorf("heap grew by %d bytes for %d records but %d bytes for %d", big, n, small, max(n/20, 2000))
-	}
+	formattest.CheckStreaming(t, Spec, format.GenerateOptions{Seed: 77, Objects: 1, RecordsPerObject: n}, max(n/20, 2000), 0)
 }

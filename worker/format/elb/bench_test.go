@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/formattest"
 	"github.com/logtide/logtide/worker/internal/decode"
 )
 
@@ -31,16 +32,29 @@ func benchObjects(b *testing.B) (keys []string, stored [][]byte, raw int64) {
 	return keys, stored, raw
 }
 
+// measure runs the benchmark loop with fn and reports, beside MB/s of
+// uncompressed content, the CPU time used per GB of it (cpu-s/GB), which
+// holds on a busy machine where MB/s does not.
+func measure(b *testing.B, size int64, fn func()) {
+	b.SetBytes(size)
+	b.ReportAllocs()
+	start := formattest.CPUTime()
+	for b.Loop() {
+		fn()
+	}
+	if used := formattest.CPUTime() - start; used > 0 {
+		b.ReportMetric(used.Seconds()/(float64(b.N)*float64(size)/1e9), "cpu-s/GB")
+	}
+}
+
 // BenchmarkDecode reads generated objects as the worker does: decompressed
 // (gzip for ALB and NLB objects), cut into lines, each line decoded into
-// its document. MB/s are of uncompressed content; set them against
-// BenchmarkFloor.
+// its document. MB/s and cpu-s/GB are of uncompressed content; set them
+// against BenchmarkFloor.
 func BenchmarkDecode(b *testing.B) {
 	f := mustELB(b, format.Options{})
 	keys, stored, raw := benchObjects(b)
-	b.SetBytes(raw)
-	b.ReportAllocs()
-	for b.Loop() {
+	measure(b, raw, func() {
 		for i, s := range stored {
 			in, err := decode.Open(bytes.NewReader(s))
 			if err != nil {
@@ -63,7 +77,7 @@ func BenchmarkDecode(b *testing.B) {
 			sc.Close()
 			in.Close()
 		}
-	}
+	})
 }
 
 // BenchmarkFloor reads the same objects the cheapest way any consumer that
@@ -71,9 +85,7 @@ func BenchmarkDecode(b *testing.B) {
 // the lines into their quoted fields, the numbers read with strconv.
 func BenchmarkFloor(b *testing.B) {
 	_, stored, raw := benchObjects(b)
-	b.SetBytes(raw)
-	b.ReportAllocs()
-	for b.Loop() {
+	measure(b, raw, func() {
 		for _, s := range stored {
 			in, err := decode.Open(bytes.NewReader(s))
 			if err != nil {
@@ -84,7 +96,7 @@ func BenchmarkFloor(b *testing.B) {
 			}
 			in.Close()
 		}
-	}
+	})
 }
 
 // BenchmarkDecodeLines is Decode alone, on lines already decompressed and
@@ -109,9 +121,7 @@ func BenchmarkDecodeLines(b *testing.B) {
 		}
 		objects = append(objects, object{f.Decoder(format.Object{Bucket: "bench", Key: keys[i]}), bytes.Split(bytes.TrimSpace(content), []byte("\n"))})
 	}
-	b.SetBytes(raw)
-	b.ReportAllocs()
-	for b.Loop() {
+	measure(b, raw, func() {
 		for _, o := range objects {
 			for n, l := range o.lines {
 				if _, err := o.dec.Decode(l, n+1); err != nil {
@@ -119,5 +129,5 @@ func BenchmarkDecodeLines(b *testing.B) {
 				}
 			}
 		}
-	}
+	})
 }

@@ -116,7 +116,7 @@ func (f *ELB) IndexPattern() string { return f.prefix + "-*" }
 // Decoder returns the decoder of object o. The lines do not name the
 // account or the region: both come from the object's key, read once here.
 func (f *ELB) Decoder(o format.Object) format.Decoder {
-	d := &decoder{f: f, obj: o}
+	d := &decoder{f: f, ids: format.NewPositionIDs(o)}
 	k := format.ParseKey(o.Key)
 	d.account = k.Account
 	if region, _, _ := strings.Cut(k.Rest, "/"); isRegion(region) {

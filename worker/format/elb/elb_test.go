@@ -2,7 +2,6 @@ package elb
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -17,36 +16,11 @@ import (
 	"github.com/logtide/logtide/worker/format/formattest"
 )
 
-func mustELB(t testing.TB, o format.Options) *ELB {
-	t.Helper()
-	f, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+func mustELB(t testing.TB, o format.Options) *ELB { return formattest.Must(t, New, o) }
 
-func gz(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
+func gz(t testing.TB, b []byte) []byte { return formattest.Gzip(t, b) }
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func fixture(t testing.TB, name string) []byte { return formattest.Testdata(t, name) }
 
 // Keys of the fixtures, as ELB names its objects.
 const (

@@ -11,13 +11,9 @@ package elb
 // ELB's test object is not generated: it holds no record.
 
 import (
-	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/logtide/logtide/worker/format"
@@ -26,10 +22,9 @@ import (
 // Corpus is a planned set of ELB log objects. It is safe for concurrent
 // use: WriteObject keeps its state on its own stack.
 type Corpus struct {
-	seed    uint64
-	objects []format.CorpusObject
-	plans   []objectPlan
-	records int
+	format.CorpusPlan
+	seed  uint64
+	plans []objectPlan
 }
 
 // objectPlan is what an object's lines are drawn from.
@@ -61,58 +56,21 @@ type loadBalancer struct {
 	waf    bool
 }
 
-// The defaults of format.GenerateOptions' zero values.
-const (
-	defaultObjects = 10
-	defaultRecords = 50
-)
-
-var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-)
-
 // NewCorpus plans a corpus. Of every seven objects, one is a Network Load
 // Balancer's and one a Classic Load Balancer's; the others are Application
 // Load Balancers'. Objects follow each other five minutes apart, accounts
 // and regions taken in turn.
 func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
-	if o.Objects < 0 || o.RecordsPerObject < 0 {
-		return nil, errors.New("elb corpus: Objects and RecordsPerObject must not be negative")
+	o, err := o.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("elb corpus: %w", err)
 	}
-	if o.Objects == 0 {
-		o.Objects = defaultObjects
-	}
-	if o.RecordsPerObject == 0 {
-		o.RecordsPerObject = defaultRecords
-	}
-	if len(o.Accounts) == 0 {
-		o.Accounts = []string{"123456789012"}
-	}
-	for _, a := range o.Accounts {
-		if !accountRE.MatchString(a) {
-			return nil, fmt.Errorf("elb corpus: account %q is not 12 digits", a)
-		}
-	}
-	if len(o.Regions) == 0 {
-		o.Regions = []string{"us-east-1"}
-	}
-	for _, r := range o.Regions {
-		if !regionRE.MatchString(r) {
-			return nil, fmt.Errorf("elb corpus: %q is not a region name", r)
-		}
-	}
-	if o.Prefix != "" && !strings.HasSuffix(o.Prefix, "/") {
-		o.Prefix += "/"
-	}
-	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	}
-	start := o.Start.UTC().Truncate(5 * time.Minute)
+	start := o.Start.Truncate(5 * time.Minute)
 
-	c := &Corpus{seed: mix64(o.Seed ^ 0x656c62), objects: make([]format.CorpusObject, o.Objects), plans: make([]objectPlan, o.Objects)}
+	c := &Corpus{seed: format.Mix64(o.Seed ^ 0x656c62), plans: make([]objectPlan, o.Objects)}
+	objects := make([]format.CorpusObject, o.Objects)
 	for i := range c.plans {
-		h := mix64(c.seed ^ uint64(i)*0x9e3779b97f4a7c15)
+		h := format.Mix64(c.seed ^ uint64(i)*0x9e3779b97f4a7c15)
 		p := &c.plans[i]
 		p.account = o.Accounts[i%len(o.Accounts)]
 		p.region = o.Regions[i/len(o.Accounts)%len(o.Regions)]
@@ -134,15 +92,15 @@ func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
 		if p.kind == classic {
 			ext, ct = ".log", "text/plain"
 		}
-		c.objects[i] = format.CorpusObject{
+		objects[i] = format.CorpusObject{
 			Key: fmt.Sprintf("%sAWSLogs/%s/elasticloadbalancing/%s/%s/%s_elasticloadbalancing_%s_%s_%s_%s_%s%s",
 				o.Prefix, p.account, p.region, p.end.Format("2006/01/02"), p.account, p.region, p.lb.keyID,
-				p.end.Format("20060102T1504Z"), p.node, base36(mix64(h), 8), ext),
+				p.end.Format("20060102T1504Z"), p.node, base36(format.Mix64(h), 8), ext),
 			Records:     p.records,
 			ContentType: ct,
 		}
-		c.records += p.records
 	}
+	c.CorpusPlan = format.NewCorpusPlan("elb", objects)
 	return c, nil
 }
 
@@ -153,7 +111,7 @@ func (c *Corpus) loadBalancer(k *kind, account, region string, n int) loadBalanc
 		"tls-edge": "edge.example.com", "mqtt-gateway": "mqtt.example.org", "legacy-www": "legacy.example.com", "legacy-api": "legacy-api.example.com"}
 	name := names[n]
 	lb := loadBalancer{name: name, host: hosts[name], id: name, keyID: name}
-	hex := fmt.Sprintf("%016x", mix64(c.seed^hash(account+region+name)))
+	hex := fmt.Sprintf("%016x", format.Mix64(c.seed^hash(account+region+name)))
 	switch k {
 	case alb:
 		lb.id, lb.keyID = "app/"+name+"/"+hex, "app."+name+"."+hex
@@ -165,58 +123,30 @@ func (c *Corpus) loadBalancer(k *kind, account, region string, n int) loadBalanc
 	return lb
 }
 
-// Objects lists the objects in the order they were written.
-func (c *Corpus) Objects() []format.CorpusObject {
-	return append([]format.CorpusObject(nil), c.objects...)
-}
-
-// Records is the number of lines in all objects.
-func (c *Corpus) Records() int { return c.records }
-
 // WriteObject writes object i as ELB stores it: gzip for Application and
 // Network Load Balancers, plain text for Classic ones.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
-	if i < 0 || i >= len(c.plans) {
-		return fmt.Errorf("elb corpus: object %d out of range [0,%d)", i, len(c.plans))
+	var z format.Compressor
+	if i >= 0 && i < len(c.plans) && c.plans[i].kind != classic {
+		z = format.Gzip
 	}
-	p := &c.plans[i]
-	out := w
-	var zw *gzip.Writer
-	if p.kind != classic {
-		var err error
-		if zw, err = gzip.NewWriterLevel(w, gzip.BestSpeed); err != nil {
-			return fmt.Errorf("elb corpus: %w", err)
+	return c.Write(w, i, z, func(w io.Writer) error {
+		p := &c.plans[i]
+		g := &lineGen{r: rand.New(rand.NewPCG(c.seed, uint64(i))), p: p}
+		window := int64(5 * time.Minute)
+		from := p.end.Add(-5 * time.Minute)
+		step := window / int64(max(p.records, 1))
+		for n := range p.records {
+			// Lines come roughly in time order, a little shuffled, as ELB
+			// writes them.
+			t := from.Add(time.Duration(int64(n)*step + g.r.Int64N(max(step, 1))))
+			g.line(t)
+			if _, err := w.Write(g.b); err != nil {
+				return err
+			}
 		}
-		out = zw
-	}
-	g := &lineGen{r: rand.New(rand.NewPCG(c.seed, uint64(i))), p: p}
-	window := int64(5 * time.Minute)
-	from := p.end.Add(-5 * time.Minute)
-	step := window / int64(max(p.records, 1))
-	for n := range p.records {
-		// Lines come roughly in time order, a little shuffled, as ELB
-		// writes them.
-		t := from.Add(time.Duration(int64(n)*step + g.r.Int64N(max(step, 1))))
-		g.line(t)
-		if _, err := out.Write(g.b); err != nil {
-			return fmt.Errorf("elb corpus: write object %d: %w", i, err)
-		}
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("elb corpus: write object %d: %w", i, err)
-		}
-	}
-	return nil
-}
-
-// mix64 is the splitmix64 finalizer: a bijection on uint64 that spreads
-// nearby inputs far apart.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
+		return nil
+	})
 }
 
 // hash is FNV-1a of s.
@@ -234,7 +164,7 @@ func base36(x uint64, n int) string {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = chars[x%36]
-		x = x/36 ^ mix64(x)>>8
+		x = x/36 ^ format.Mix64(x)>>8
 	}
 	return string(b)
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
 )
 
 // lineGen renders the lines of one object into b, one at a time.
@@ -65,7 +67,7 @@ func (g *lineGen) client() {
 // certificate is the ARN of the ACM certificate of host: the same on every
 // line.
 func certificate(p *objectPlan, host string) string {
-	h, l := hash(p.account+host), mix64(hash(p.region+host))
+	h, l := hash(p.account+host), format.Mix64(hash(p.region+host))
 	return fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%08x-%04x-4%03x-8%03x-%012x", p.region, p.account,
 		uint32(h), uint16(h>>32), h>>48&0xfff, l&0xfff, l>>16&0xffffffffffff)
 }
@@ -296,7 +298,7 @@ func (g *lineGen) nlbLine(t time.Time) {
 		g.b = fmt.Appendf(g.b, "- %d 0 %s - - - - - %s - - - ", 100+r.IntN(400), pick(r, []string{"-", "46", "48"}), lb.host)
 	} else {
 		g.b = fmt.Appendf(g.b, "%d %d %d - %s %x ", 1+r.IntN(30), 200+r.IntN(20000), 500+r.IntN(500000),
-			certificate(p, lb.host), mix64(hash(lb.host+"serial")))
+			certificate(p, lb.host), format.Mix64(hash(lb.host+"serial")))
 		if r.IntN(3) == 0 {
 			g.str(pick(r, ciphers12) + " tlsv12 ")
 		} else {

@@ -1,14 +1,7 @@
 package elb
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
-	"reflect"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -18,41 +11,15 @@ import (
 )
 
 func mustCorpus(t testing.TB, o format.GenerateOptions) *Corpus {
-	t.Helper()
-	c, err := NewCorpus(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return formattest.Must(t, NewCorpus, o)
 }
 
-func objectBytes(t testing.TB, c *Corpus, i int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := c.WriteObject(&b, i); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func objectBytes(t testing.TB, c *Corpus, i int) []byte { return formattest.ObjectBytes(t, c, i) }
 
-func TestGenerateIsDeterministic(t *testing.T) {
-	o := format.GenerateOptions{Seed: 42, Objects: 8, RecordsPerObject: 30, Accounts: []string{"111122223333", "444455556666"}}
-	a, b := mustCorpus(t, o), mustCorpus(t, o)
-	if !reflect.DeepEqual(a.Objects(), b.Objects()) {
-		t.Fatal("same options gave different objects")
-	}
-	for i := range a.Objects() {
-		if !bytes.Equal(objectBytes(t, a, i), objectBytes(t, b, i)) || !bytes.Equal(objectBytes(t, a, i), objectBytes(t, a, i)) {
-			t.Fatalf("object %d differs between two writes", i)
-		}
-	}
-	o.Seed = 43
-	c := mustCorpus(t, o)
-	for i, ob := range c.Objects() {
-		if ob.Key == a.Objects()[i].Key || bytes.Equal(objectBytes(t, a, i), objectBytes(t, c, i)) {
-			t.Errorf("object %d: seeds 42 and 43 gave the same object", i)
-		}
-	}
+func TestGenerator(t *testing.T) {
+	formattest.CheckGenerator(t, Spec, format.GenerateOptions{Seed: 42, Objects: 14, RecordsPerObject: 30, Prefix: "lb logs/prod",
+		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"eu-west-1", "us-east-2"},
+		Start: time.Date(2026, 3, 31, 23, 0, 0, 0, time.UTC)})
 }
 
 var keyRE = regexp.MustCompile(`^(?:(.*)/)?AWSLogs/(\d{12})/elasticloadbalancing/([a-z0-9-]+)/(\d{4})/(\d{2})/(\d{2})/` +
@@ -102,10 +69,7 @@ func TestGeneratedCoverage(t *testing.T) {
 	docs := formattest.CheckCorpus(t, Spec, format.GenerateOptions{Seed: 9, Objects: 14, RecordsPerObject: 300})
 	seen := map[string]int{}
 	for _, d := range docs {
-		var m map[string]any
-		if err := json.Unmarshal(d.Body, &m); err != nil {
-			t.Fatal(err)
-		}
+		m := formattest.Body(t, d.Document)
 		has := func(path string) bool { return formattest.Get(m, strings.Split(path, ".")...) != nil }
 		str := func(path string) string { s, _ := formattest.Get(m, strings.Split(path, ".")...).(string); return s }
 		lb := str("lb_type")
@@ -180,52 +144,14 @@ func TestGeneratedCoverage(t *testing.T) {
 	t.Logf("%v", seen)
 }
 
-func TestGenerateOptions(t *testing.T) {
-	for _, o := range []format.GenerateOptions{
-		{Objects: -1}, {RecordsPerObject: -1}, {Accounts: []string{"12345"}}, {Regions: []string{"US_EAST_1"}},
-	} {
-		if _, err := NewCorpus(o); err == nil {
-			t.Errorf("NewCorpus(%+v) accepted bad options", o)
-		}
-	}
+func TestGenerateDefaults(t *testing.T) {
 	c := mustCorpus(t, format.GenerateOptions{})
-	if len(c.Objects()) != defaultObjects || c.Records() != defaultObjects*defaultRecords {
-		t.Errorf("defaults: %d objects, %d records", len(c.Objects()), c.Records())
+	if c.Records() != format.DefaultObjects*format.DefaultRecordsPerObject {
+		t.Errorf("defaults: %d records", c.Records())
 	}
 	if o := c.Objects()[0]; !strings.HasPrefix(o.Key, "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/01/05/") {
 		t.Errorf("default key %s", o.Key)
 	}
-	if err := c.WriteObject(io.Discard, len(c.Objects())); err == nil {
-		t.Error("WriteObject accepted an index out of range")
-	}
-	boom := errors.New("boom")
-	if err := c.WriteObject(failWriter{boom}, 0); !errors.Is(err, boom) {
-		t.Errorf("WriteObject on a failing writer: %v", err)
-	}
-	if err := c.WriteObject(failWriter{boom}, 5); !errors.Is(err, boom) {
-		t.Errorf("WriteObject of a plain object on a failing writer: %v", err)
-	}
-}
-
-type failWriter struct{ err error }
-
-func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
-
-// heapWriter counts what it is given and samples the live heap.
-type heapWriter struct {
-	n, next int
-	peak    uint64
-}
-
-func (h *heapWriter) Write(p []byte) (int, error) {
-	h.n += len(p)
-	if h.n >= h.next {
-		h.next = h.n + 32<<10
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		h.peak = max(h.peak, ms.HeapAlloc)
-	}
-	return len(p), nil
 }
 
 // TestWriteObjectStreams: writing an object needs a compressor and a line,
@@ -233,27 +159,10 @@ func (h *heapWriter) Write(p []byte) (int, error) {
 // no larger than for one of n/10.
 func TestWriteObjectStreams(t *testing.T) {
 	n := 200_000
-	if raceEnabled || testing.Short() {
+	if formattest.Race || testing.Short() {
 		n = 20_000
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	measure := func(i, lines int) (grew int64, size int) {
-		c := mustCorpus(t, format.GenerateOptions{Seed: 77, Objects: 6, RecordsPerObject: lines})
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		hw := &heapWriter{}
-		if err := c.WriteObject(hw, i); err != nil {
-			t.Fatal(err)
-		}
-		return int64(hw.peak) - int64(before.HeapAlloc), hw.n
-	}
 	for _, i := range []int{0, 5} { // an ALB object (gzip), a Classic one (plain text)
-		small, _ := measure(i, n/10)
-		big, size := measure(i, n)
-		t.Logf("object %d: %d lines, %d bytes; the heap grew by at most %d bytes (%d for a tenth of the lines)", i, n, size, big, small)
-		if big > 4<<20 || big > small+1<<20 {
-			t.Errorf("object %d: the heap grew by %d bytes for %d lines, %d for %d", i, big, n, small, n/10)
-		}
+		formattest.CheckStreaming(t, Spec, format.GenerateOptions{Seed: 77, Objects: 6, RecordsPerObject: n}, n/10, i)
 	}
 }

@@ -307,12 +307,14 @@ func parseEndpoint(s string) (endpoint, bool) {
 	if !ok || p > 65535 {
 		return endpoint{}, false
 	}
+	if ecs.IsIPv4(host) {
+		return endpoint{ip: host, port: int(p)}, true // already canonical
+	}
 	a, err := netip.ParseAddr(host)
 	if err != nil || a.Zone() != "" {
 		return endpoint{}, false
 	}
 	if a.Is4() {
-		// What ParseAddr takes for IPv4 is already its canonical form.
 		return endpoint{ip: host, port: int(p)}, true
 	}
 	return endpoint{ip: a.String(), port: int(p)}, true

@@ -101,28 +101,7 @@ func FuzzSplitFields(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		checkSplit(t, line)
-		want := true
-		for i := range len(line) {
-			if c := line[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-				want = false
-			}
-		}
-		if isPlain(line) != want {
-			t.Fatalf("isPlain(%q) = %v", line, !want)
-		}
 	})
-}
-
-func TestIsPlain(t *testing.T) {
-	for c := range 256 {
-		want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
-		for _, n := range []int{0, 3, 7, 8, 15} {
-			s := strings.Repeat("a", n) + string([]byte{byte(c)}) + strings.Repeat("b", 17-n)
-			if isPlain(s) != want {
-				t.Fatalf("byte %#x at %d: isPlain %v", c, n, !want)
-			}
-		}
-	}
 }
 
 func TestParseTime(t *testing.T) {

@@ -1,16 +1,21 @@
 // Package formattest checks a format the way the worker uses it: objects
 // read through the real decompression and framing, every document held to
 // what the bulk layer and the index templates need, sample corpora decoded
-// without a dead letter, and templates that parse for every engine. Each
-// format's tests call it; it is test support, used by no program.
+// without a dead letter, generators that plan and write their objects as
+// the worker's generate command and the benchmark expect, and templates
+// that parse for every engine. Each format's tests call it; it is test
+// support, used by no program.
 package formattest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -127,10 +132,7 @@ func Check(t testing.TB, f format.Format, d format.Document) map[string]any {
 	if bytes.ContainsAny(d.Body, "\n\r") {
 		t.Fatalf("body is not on one line (bulk bodies are NDJSON): %.300q", d.Body)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(d.Body, &m); err != nil {
-		t.Fatalf("body is not a JSON object: %v\n%.500s", err, d.Body)
-	}
+	m := Body(t, d)
 	prefix := strings.TrimSuffix(f.IndexPattern(), "*")
 	if !strings.HasPrefix(d.Index, prefix) || !dayRE.MatchString(d.Index) || indexname.Check(d.Index) != nil {
 		t.Errorf("index %q: want %sYYYY-MM-DD (or another name under the pattern) that the cluster accepts", d.Index, prefix)
@@ -282,4 +284,86 @@ func floorCount(spec format.Spec, stored []byte) (int, error) {
 	}
 	defer in.Close()
 	return spec.Floor(in)
+}
+
+// Must returns what build makes of o, failing the test if it fails.
+func Must[O, T any](t testing.TB, build func(O) (T, error), o O) T {
+	t.Helper()
+	v, err := build(o)
+	if err != nil {
+		t.Fatalf("%+v: %v", o, err)
+	}
+	return v
+}
+
+// ObjectBytes is object i of c as it is stored.
+func ObjectBytes(t testing.TB, c format.Corpus, i int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.WriteObject(&b, i); err != nil {
+		t.Fatalf("WriteObject(%d): %v", i, err)
+	}
+	return b.Bytes()
+}
+
+// Lines cuts a stored object, decompressed when gzip, into its lines,
+// each of which must end with a newline.
+func Lines(t testing.TB, stored []byte) [][]byte {
+	t.Helper()
+	b := stored
+	if isGzip(b) {
+		b = Gunzip(t, b)
+	}
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("the object does not end with a newline: %.100q", b[max(len(b)-100, 0):])
+	}
+	return bytes.Split(b[:len(b)-1], []byte("\n"))
+}
+
+// Gzip compresses b, as a service stores an object.
+func Gzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// Gunzip decompresses a gzip object.
+func Gunzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Body is the decoded body of d, which must be a JSON object.
+func Body(t testing.TB, d format.Document) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(d.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%.500s", err, d.Body)
+	}
+	return m
+}
+
+// Testdata is the content of the file name in the test's testdata folder.
+func Testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

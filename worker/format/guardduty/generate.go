@@ -20,14 +20,10 @@ package guardduty
 // findings, optionally out of order.
 
 import (
-	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -96,14 +92,13 @@ type Finding struct {
 // Corpus is a planned set of export objects and the state a consumer should
 // end up with. It is safe for concurrent use.
 type Corpus struct {
-	opts     CorpusOptions
+	format.CorpusPlan
+	opts     format.GenerateOptions
 	seed     uint64
 	fpo      int
 	pct      int
-	objects  []format.CorpusObject
 	objTime  []time.Time
 	reexport [][]int64 // per object: the findings re-exported into it
-	lines    int
 
 	famOrder  [numFamilies]family
 	detectors [][]string // by account, region
@@ -115,114 +110,82 @@ type Corpus struct {
 // contentType is what GuardDuty sets on its export objects.
 const contentType = "application/x-ndjson"
 
-const (
-	defaultObjects  = 10
-	defaultFindings = 50
-	defaultReexport = 20
-)
+const defaultReexport = 20
 
-var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-)
-
-// NewCorpus plans a corpus. It validates opts and fills in defaults; nothing is
+// NewCorpus plans a corpus. It validates opts and fills in defaults
+// (format.GenerateOptions.WithDefaults; ReexportPercent 20); nothing is
 // rendered until WriteObject or Findings is called.
 func NewCorpus(opts CorpusOptions) (*Corpus, error) {
-	if opts.Objects < 0 || opts.FindingsPerObject < 0 {
-		return nil, errors.New("guardduty corpus: Objects and FindingsPerObject must not be negative")
-	}
 	if opts.ReexportPercent > 100 {
 		return nil, fmt.Errorf("guardduty corpus: ReexportPercent %d is above 100", opts.ReexportPercent)
 	}
-	if opts.Objects == 0 {
-		opts.Objects = defaultObjects
+	o, err := format.GenerateOptions{
+		Seed: opts.Seed, Objects: opts.Objects, RecordsPerObject: opts.FindingsPerObject,
+		UpdatePercent: opts.ReexportPercent, OutOfOrder: opts.OutOfOrder,
+		Accounts: opts.Accounts, Regions: opts.Regions, Prefix: opts.Prefix, Start: opts.Start,
+	}.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("guardduty corpus: %w", err)
 	}
-	if opts.FindingsPerObject == 0 {
-		opts.FindingsPerObject = defaultFindings
-	}
-	pct := opts.ReexportPercent
+	o.Start = o.Start.Truncate(time.Millisecond)
+	pct := o.UpdatePercent
 	switch {
 	case pct == 0:
 		pct = defaultReexport
 	case pct < 0:
 		pct = 0
 	}
-	if len(opts.Accounts) == 0 {
-		opts.Accounts = []string{"123456789012"}
-	}
-	for _, a := range opts.Accounts {
-		if !accountRE.MatchString(a) {
-			return nil, fmt.Errorf("guardduty corpus: account %q is not 12 digits", a)
-		}
-	}
-	if len(opts.Regions) == 0 {
-		opts.Regions = []string{"us-east-1"}
-	}
-	for _, r := range opts.Regions {
-		if !regionRE.MatchString(r) {
-			return nil, fmt.Errorf("guardduty corpus: %q is not a region name", r)
-		}
-	}
-	opts.Accounts = append([]string(nil), opts.Accounts...)
-	opts.Regions = append([]string(nil), opts.Regions...)
-	if opts.Prefix != "" && !strings.HasSuffix(opts.Prefix, "/") {
-		opts.Prefix += "/"
-	}
-	if opts.Start.IsZero() {
-		opts.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	}
-	opts.Start = opts.Start.UTC().Truncate(time.Millisecond)
 
 	c := &Corpus{
-		opts:     opts,
-		seed:     mix64(opts.Seed ^ 0x6764657870_6f7274), // "gdexport"
-		fpo:      opts.FindingsPerObject,
+		opts:     o,
+		seed:     format.Mix64(o.Seed ^ 0x6764657870_6f7274), // "gdexport"
+		fpo:      o.RecordsPerObject,
 		pct:      pct,
-		objects:  make([]format.CorpusObject, opts.Objects),
-		objTime:  make([]time.Time, opts.Objects),
-		reexport: make([][]int64, opts.Objects),
+		objTime:  make([]time.Time, o.Objects),
+		reexport: make([][]int64, o.Objects),
 	}
-	c.planObjects()
+	objects := c.planObjects()
 	fr := rand.New(rand.NewPCG(c.seed, 0x66616d))
 	for i, j := range fr.Perm(int(numFamilies)) {
 		c.famOrder[i] = family(j)
 	}
-	c.detectors = make([][]string, len(opts.Accounts))
-	for a := range opts.Accounts {
-		c.detectors[a] = make([]string, len(opts.Regions))
-		for r := range opts.Regions {
+	c.detectors = make([][]string, len(o.Accounts))
+	for a := range o.Accounts {
+		c.detectors[a] = make([]string, len(o.Regions))
+		for r := range o.Regions {
 			k := uint64(a)<<32 | uint64(r)
 			c.detectors[a][r] = hexOf(c.seed^0x646574, k, 16) + hexOf(c.seed^0x646575, k, 16)
 		}
 	}
-	total := int64(opts.Objects) * int64(c.fpo)
+	total := int64(o.Objects) * int64(c.fpo)
 	for idx := int64(0); idx < total; idx++ {
 		if k, ok := c.reexportTarget(idx); ok {
 			c.reexport[k] = append(c.reexport[k], idx)
 		}
 	}
-	for i := range c.objects {
-		c.objects[i].Records = c.fpo + len(c.reexport[i])
-		c.objects[i].ContentType = contentType
-		c.lines += c.objects[i].Records
+	for i := range objects {
+		objects[i].Records = c.fpo + len(c.reexport[i])
+		objects[i].ContentType = contentType
 	}
+	c.CorpusPlan = format.NewCorpusPlan("guardduty", objects)
 	return c, nil
 }
 
 // planObjects fixes each object's export time and key.
-func (c *Corpus) planObjects() {
+func (c *Corpus) planObjects() []format.CorpusObject {
+	objects := make([]format.CorpusObject, c.opts.Objects)
 	r := rand.New(rand.NewPCG(c.seed, 0x6f626a65637473))
 	t := c.opts.Start
-	for i := range c.objects {
+	for i := range objects {
 		if i > 0 {
 			t = t.Add(5*time.Minute + time.Duration(r.Int64N(int64(115*time.Minute/time.Millisecond)))*time.Millisecond)
 		}
 		c.objTime[i] = t
-		hi, lo := mix64(c.seed+uint64(i)*0x9e3779b97f4a7c15), mix64(^c.seed^uint64(i)*0xd1b54a32d192ed03)
-		c.objects[i].Key = fmt.Sprintf("%sAWSLogs/%s/GuardDuty/%s/%s/%s.jsonl.gz",
+		hi, lo := format.Mix64(c.seed+uint64(i)*0x9e3779b97f4a7c15), format.Mix64(^c.seed^uint64(i)*0xd1b54a32d192ed03)
+		objects[i].Key = fmt.Sprintf("%sAWSLogs/%s/GuardDuty/%s/%s/%s.jsonl.gz",
 			c.opts.Prefix, c.opts.Accounts[0], c.regionOf(i), t.Format("2006/01/02"), uuid4(hi, lo))
 	}
+	return objects
 }
 
 func (c *Corpus) regionOf(obj int) string { return c.opts.Regions[obj%len(c.opts.Regions)] }
@@ -234,14 +197,14 @@ func (c *Corpus) reexportTarget(idx int64) (int, bool) {
 	if c.pct <= 0 {
 		return 0, false
 	}
-	h := mix64(c.seed ^ uint64(idx)*0xd1b54a32d192ed03)
+	h := format.Mix64(c.seed ^ uint64(idx)*0xd1b54a32d192ed03)
 	if int(h%100) >= c.pct {
 		return 0, false
 	}
-	h = mix64(h)
+	h = format.Mix64(h)
 	obj := int(idx / int64(c.fpo))
 	nr := len(c.opts.Regions)
-	ahead := (len(c.objects) - 1 - obj) / nr // later objects of the same region
+	ahead := (c.opts.Objects - 1 - obj) / nr // later objects of the same region
 	back := obj / nr
 	const maxStep = 3
 	if c.opts.OutOfOrder && back > 0 && (h%3 == 0 || ahead == 0) {
@@ -253,48 +216,32 @@ func (c *Corpus) reexportTarget(idx int64) (int, bool) {
 	return obj + nr*(1+int((h>>8)%uint64(min(ahead, maxStep)))), true
 }
 
-// Objects lists the export objects in upload order.
-func (c *Corpus) Objects() []format.CorpusObject {
-	return append([]format.CorpusObject(nil), c.objects...)
-}
-
-// Lines is the total number of lines across all objects.
-func (c *Corpus) Records() int { return c.lines }
-
 // WriteObject streams object i, gzip-compressed JSON Lines, to w. Memory use
 // does not grow with the object's size.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
-	if i < 0 || i >= len(c.objects) {
-		return fmt.Errorf("guardduty corpus: object %d out of range [0,%d)", i, len(c.objects))
-	}
-	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
-	if err != nil {
-		return fmt.Errorf("guardduty corpus: %w", err)
-	}
-	g := newGen(c)
-	// The order of new findings and re-exports within an object is a
-	// uniform interleaving drawn from the object's own seed.
-	order := rand.New(rand.NewPCG(c.seed^0x696e746572, uint64(i)))
-	next, end := int64(i)*int64(c.fpo), int64(i+1)*int64(c.fpo)
-	re := c.reexport[i]
-	for next < end || len(re) > 0 {
-		n, m := int(end-next), len(re)
-		if m > 0 && (n == 0 || order.IntN(n+m) < m) {
-			g.render(re[0], 2)
-			re = re[1:]
-		} else {
-			g.render(next, 1)
-			next++
+	return c.Write(w, i, format.Gzip, func(w io.Writer) error {
+		g := newGen(c)
+		// The order of new findings and re-exports within an object is a
+		// uniform interleaving drawn from the object's own seed.
+		order := rand.New(rand.NewPCG(c.seed^0x696e746572, uint64(i)))
+		next, end := int64(i)*int64(c.fpo), int64(i+1)*int64(c.fpo)
+		re := c.reexport[i]
+		for next < end || len(re) > 0 {
+			n, m := int(end-next), len(re)
+			if m > 0 && (n == 0 || order.IntN(n+m) < m) {
+				g.render(re[0], 2)
+				re = re[1:]
+			} else {
+				g.render(next, 1)
+				next++
+			}
+			g.w.b = append(g.w.b, '\n')
+			if _, err := w.Write(g.w.b); err != nil {
+				return err
+			}
 		}
-		g.w.b = append(g.w.b, '\n')
-		if _, err := zw.Write(g.w.b); err != nil {
-			return fmt.Errorf("guardduty corpus: write object %d: %w", i, err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("guardduty corpus: write object %d: %w", i, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // Findings is the expected state after all objects are indexed: one entry
@@ -304,7 +251,7 @@ func (c *Corpus) WriteObject(w io.Writer, i int) error {
 func (c *Corpus) Findings() []Finding {
 	c.findingsOnce.Do(func() {
 		g := newGen(c)
-		total := int64(len(c.objects)) * int64(c.fpo)
+		total := int64(c.opts.Objects) * int64(c.fpo)
 		c.findings = make([]Finding, 0, total)
 		for idx := int64(0); idx < total; idx++ {
 			v := 1
@@ -324,18 +271,5 @@ func (c *Corpus) Findings() []Finding {
 	return slices.Clone(c.findings)
 }
 
-// mix64 is the splitmix64 finalizer: a bijection on uint64, so distinct
-// inputs give distinct outputs.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
-}
-
 // uuid4 formats 128 bits as a version 4 UUID.
-func uuid4(hi, lo uint64) string {
-	hi = hi&^0xf000 | 0x4000
-	lo = lo&^(0xc<<60) | 0x8<<60
-	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", hi>>32, hi>>16&0xffff, hi&0xffff, lo>>48, lo&0xffffffffffff)
-}
+func uuid4(hi, lo uint64) string { return string(format.AppendUUID(nil, hi, lo)) }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
 )
 
 // summary is what Findings reports about the finding last rendered.
@@ -79,8 +81,8 @@ func (g *gen) render(idx int64, v int) {
 	obj := int(idx / int64(c.fpo))
 	exported := c.objTime[obj]
 	u := uint64(idx)
-	g.pcg.Seed(mix64(c.seed^u*0x9e3779b97f4a7c15), mix64(c.seed+u))
-	g.vpcg.Seed(mix64(c.seed^u*0xd1b54a32d192ed03^0x7665727331), mix64(^c.seed+u))
+	g.pcg.Seed(format.Mix64(c.seed^u*0x9e3779b97f4a7c15), format.Mix64(c.seed+u))
+	g.vpcg.Seed(format.Mix64(c.seed^u*0xd1b54a32d192ed03^0x7665727331), format.Mix64(^c.seed+u))
 	r := g.r
 	g.v = v
 	g.fam = c.familyOf(idx, r)
@@ -135,7 +137,7 @@ func (g *gen) render(idx int64, v int) {
 	}
 
 	var idb [32]byte
-	appendHex(idb[:0], mix64(mix64(c.seed^0x1d)+u*0x9e3779b97f4a7c15), 16)
+	appendHex(idb[:0], format.Mix64(format.Mix64(c.seed^0x1d)+u*0x9e3779b97f4a7c15), 16)
 	appendHex(idb[16:16], r.Uint64(), 16)
 	id := string(idb[:])
 	det := c.detectors[g.acctIdx][g.regionIdx]
@@ -249,7 +251,7 @@ func (g *gen) expand(tmpl string) {
 // and region.
 func (g *gen) seedEntity(kind uint64, n int) {
 	a := uint64(g.acctIdx)<<40 | uint64(g.regionIdx)<<20 | uint64(n)
-	g.epc.Seed(mix64(g.c.seed^kind*0x9e3779b97f4a7c15), mix64(g.c.seed+a))
+	g.epc.Seed(format.Mix64(g.c.seed^kind*0x9e3779b97f4a7c15), format.Mix64(g.c.seed+a))
 }
 
 func (g *gen) resource() {
@@ -1259,7 +1261,7 @@ func hexStr(r *rand.Rand, n int) string {
 // many entities such as a VPC.
 func hexOf(seed, key uint64, n int) string {
 	var buf [16]byte
-	return string(appendHex(buf[:0], mix64(seed^mix64(key)), n))
+	return string(appendHex(buf[:0], format.Mix64(seed^format.Mix64(key)), n))
 }
 
 const upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

@@ -2,18 +2,16 @@ package guardduty
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
-	"io"
 	"reflect"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/formattest"
 )
 
 // line is one decoded finding with where it was found.
@@ -23,41 +21,14 @@ type line struct {
 	doc    map[string]any
 }
 
-func mustNew(t *testing.T, opts CorpusOptions) *Corpus {
-	t.Helper()
-	c, err := NewCorpus(opts)
-	if err != nil {
-		t.Fatalf("NewCorpus(%+v): %v", opts, err)
-	}
-	return c
-}
-
-func objectBytes(t *testing.T, c *Corpus, i int) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := c.WriteObject(&buf, i); err != nil {
-		t.Fatalf("WriteObject(%d): %v", i, err)
-	}
-	return buf.Bytes()
-}
+func mustNew(t *testing.T, opts CorpusOptions) *Corpus { return formattest.Must(t, NewCorpus, opts) }
 
 // readAll decodes every line of every object, checking the framing.
 func readAll(t *testing.T, c *Corpus) []line {
 	t.Helper()
 	var out []line
 	for i, o := range c.Objects() {
-		zr, err := gzip.NewReader(bytes.NewReader(objectBytes(t, c, i)))
-		if err != nil {
-			t.Fatalf("object %d: gzip: %v", i, err)
-		}
-		raw, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("object %d: gunzip: %v", i, err)
-		}
-		if len(raw) == 0 || raw[len(raw)-1] != '\n' {
-			t.Fatalf("object %d does not end with a newline", i)
-		}
-		rows := bytes.Split(raw[:len(raw)-1], []byte("\n"))
+		rows := formattest.Lines(t, formattest.ObjectBytes(t, c, i))
 		if len(rows) != o.Records {
 			t.Fatalf("object %d has %d lines, Objects says %d", i, len(rows), o.Records)
 		}
@@ -161,36 +132,25 @@ func geoOf(t *testing.T, v any) []LatLon {
 	return out
 }
 
-func TestDeterministic(t *testing.T) {
+// TestGenerator: a ReexportPercent above 100 is refused too.
+func TestGenerator(t *testing.T) {
+	formattest.CheckGenerator(t, Spec, format.GenerateOptions{Seed: 42, Objects: 12, RecordsPerObject: 30, OutOfOrder: true,
+		Prefix: "guardduty exports/2026", Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"us-east-1", "eu-west-1"},
+		Start: time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC)},
+		format.GenerateOptions{UpdatePercent: 101})
+}
+
+// TestFindingsDeterministic: Findings renders the same findings in
+// another order than the objects do; it must not depend on that order.
+func TestFindingsDeterministic(t *testing.T) {
 	opts := CorpusOptions{Seed: 42, Objects: 4, FindingsPerObject: 30, OutOfOrder: true,
 		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"us-east-1", "eu-west-1"}}
 	a, b := mustNew(t, opts), mustNew(t, opts)
-	if !reflect.DeepEqual(a.Objects(), b.Objects()) {
-		t.Fatal("same options gave different object lists")
-	}
 	for i := range a.Objects() {
-		if !bytes.Equal(objectBytes(t, a, i), objectBytes(t, b, i)) {
-			t.Fatalf("object %d differs between two corpora with the same options", i)
-		}
-		if !bytes.Equal(objectBytes(t, a, i), objectBytes(t, a, i)) {
-			t.Fatalf("object %d differs between two writes", i)
-		}
+		formattest.ObjectBytes(t, a, i)
 	}
-	// Findings renders the same findings in a different order from the
-	// objects; it must not depend on that order.
 	if !reflect.DeepEqual(a.Findings(), b.Findings()) {
 		t.Fatal("same options gave different Findings")
-	}
-
-	opts.Seed = 43
-	c := mustNew(t, opts)
-	for i, o := range c.Objects() {
-		if o.Key == a.Objects()[i].Key {
-			t.Errorf("object %d: seeds 42 and 43 gave the same key %s", i, o.Key)
-		}
-		if bytes.Equal(objectBytes(t, a, i), objectBytes(t, c, i)) {
-			t.Errorf("object %d: seeds 42 and 43 gave the same bytes", i)
-		}
 	}
 }
 
@@ -594,54 +554,15 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-func TestOptionErrors(t *testing.T) {
-	for _, o := range []CorpusOptions{
-		{Objects: -1},
-		{FindingsPerObject: -1},
-		{ReexportPercent: 101},
-		{Accounts: []string{"12345"}},
-		{Regions: []string{"US_EAST_1"}},
-	} {
-		if _, err := NewCorpus(o); err == nil {
-			t.Errorf("NewCorpus(%+v) accepted bad options", o)
-		}
-	}
+func TestDefaults(t *testing.T) {
 	c := mustNew(t, CorpusOptions{Objects: 2, FindingsPerObject: 3})
-	if err := c.WriteObject(io.Discard, 2); err == nil {
-		t.Error("WriteObject accepted an index out of range")
-	}
-	boom := errors.New("boom")
-	if err := c.WriteObject(failWriter{boom}, 0); !errors.Is(err, boom) {
-		t.Errorf("WriteObject on a failing writer returned %v", err)
-	}
 	if len(c.Objects()) != 2 || c.Records() < 6 {
 		t.Errorf("defaults not applied as given: %d objects, %d lines", len(c.Objects()), c.Records())
 	}
 	d := mustNew(t, CorpusOptions{})
-	if len(d.Objects()) != defaultObjects || len(d.Findings()) != defaultObjects*defaultFindings {
-		t.Errorf("default corpus has %d objects and %d findings", len(d.Objects()), len(d.Findings()))
+	if len(d.Findings()) != format.DefaultObjects*format.DefaultRecordsPerObject {
+		t.Errorf("default corpus has %d findings", len(d.Findings()))
 	}
-}
-
-type failWriter struct{ err error }
-
-func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
-
-// heapWriter discards what it is given and samples the live heap.
-type heapWriter struct {
-	n, next int
-	peak    uint64
-}
-
-func (h *heapWriter) Write(p []byte) (int, error) {
-	h.n += len(p)
-	if h.n >= h.next {
-		h.next = h.n + 256<<10
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		h.peak = max(h.peak, ms.HeapAlloc)
-	}
-	return len(p), nil
 }
 
 // TestWriteObjectStreams writes a large object and a much smaller one
@@ -649,33 +570,11 @@ func (h *heapWriter) Write(p []byte) (int, error) {
 // streaming writer needs a gzip compressor and one line, whatever the size.
 func TestWriteObjectStreams(t *testing.T) {
 	n := 200_000
-	if raceEnabled || testing.Short() {
+	if formattest.Race || testing.Short() {
 		n = 10_000 // the race detector makes gzip some 15 times slower
 	}
-	// A low GC target keeps garbage from hiding what is really retained.
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	measure := func(findings int) (grew int64, size int) {
-		c := mustNew(t, CorpusOptions{Seed: 77, Objects: 1, FindingsPerObject: findings})
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		hw := &heapWriter{}
-		start := time.Now()
-		if err := c.WriteObject(hw, 0); err != nil {
-			t.Fatal(err)
-		}
-		grew = int64(hw.peak) - int64(before.HeapAlloc)
-		t.Logf("%d findings: %d bytes gzip in %v, %.0f bytes/finding; heap grew by at most %d bytes",
-			findings, hw.n, time.Since(start).Round(time.Millisecond), float64(hw.n)/float64(findings), grew)
-		return grew, hw.n
-	}
-	small, _ := measure(n / 20)
-	big, size := measure(n)
-	const limit = 4 << 20
-	if big > limit || big > int64(size)/2 {
-		t.Errorf("heap grew by %d bytes while writing a %d byte object", big, size)
-	}
-	if big > small+1<<20 {
-		t.Errorf("heap grew by %d bytes for %d findings but %d bytes for %d", big, n, small, n/20)
+	grew, size := formattest.CheckStreaming(t, Spec, format.GenerateOptions{Seed: 77, Objects: 1, RecordsPerObject: n}, n/20, 0)
+	if grew > int64(size)/2 {
+		t.Errorf("heap grew by %d bytes while writing a %d byte object", grew, size)
 	}
 }

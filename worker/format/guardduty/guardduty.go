@@ -22,6 +22,8 @@ import (
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/ecs"
+	"github.com/logtide/logtide/worker/format/jsonscan"
+	"github.com/logtide/logtide/worker/format/jsonw"
 	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
@@ -215,9 +217,9 @@ func actionRemotes(action []byte) remotes {
 	blocks := map[string][]byte{}
 	members(action, func(name, value []byte) {
 		if len(value) > 0 && value[0] == '{' {
-			blocks[decodeString(name)] = value
+			blocks[string(name)] = value
 		} else {
-			delete(blocks, decodeString(name))
+			delete(blocks, string(name))
 		}
 	})
 	names := make([]string, 0, len(blocks))
@@ -235,7 +237,7 @@ func actionRemotes(action []byte) remotes {
 			continue
 		}
 		details := member(block, "portProbeDetails")
-		if isNull(details) || details[0] != '[' {
+		if jsonscan.IsNull(details) || details[0] != '[' {
 			continue
 		}
 		var probes []*ipDetails
@@ -263,7 +265,7 @@ func actionRemotes(action []byte) remotes {
 // parseIPDetails reads a remoteIpDetails value: nil for null or absent,
 // false when it or its address fields have unexpected types.
 func parseIPDetails(raw []byte) (*ipDetails, bool) {
-	if isNull(raw) {
+	if jsonscan.IsNull(raw) {
 		return nil, true
 	}
 	if raw[0] != '{' {
@@ -273,22 +275,22 @@ func parseIPDetails(raw []byte) (*ipDetails, bool) {
 	ok := true
 	str := func(v []byte, dst *string) {
 		switch {
-		case isNull(v):
+		case jsonscan.IsNull(v):
 		case v[0] == '"':
-			*dst = decodeString(v)
+			*dst = jsonscan.String(v)
 		default:
 			ok = false
 		}
 	}
 	members(raw, func(name, v []byte) {
 		switch {
-		case keyIs(name, "ipAddressV4"):
+		case string(name) == "ipAddressV4":
 			str(v, &d.IPv4)
-		case keyIs(name, "ipAddressV6"):
+		case string(name) == "ipAddressV6":
 			str(v, &d.IPv6)
-		case keyIs(name, "geoLocation"):
+		case string(name) == "geoLocation":
 			switch {
-			case isNull(v):
+			case jsonscan.IsNull(v):
 				d.lat, d.lon, d.geo = nil, nil, false
 			case v[0] != '{':
 				ok = false
@@ -303,13 +305,13 @@ func parseIPDetails(raw []byte) (*ipDetails, bool) {
 // stringField decodes a raw JSON value that must be a string or null (read
 // as empty).
 func stringField(raw []byte) (string, error) {
-	if isNull(raw) {
+	if jsonscan.IsNull(raw) {
 		return "", nil
 	}
 	if raw[0] != '"' {
 		return "", errors.New("not a string")
 	}
-	return decodeString(raw), nil
+	return jsonscan.String(raw), nil
 }
 
 // ipDetails is what the transform reads of a remoteIpDetails block.
@@ -443,9 +445,7 @@ func appendTimes(body, obj []byte, fields ...timeField) []byte {
 		}
 		at := cap(obj) - cap(f.raw) // offset of f.raw in obj
 		body = append(body, obj[from:at]...)
-		body = append(body, '"')
-		body = appendTime(body, f.t)
-		body = append(body, '"')
+		body = jsonw.Time(body, f.t)
 		from = at + len(f.raw)
 	}
 	return append(body, obj[from:]...)
@@ -457,10 +457,6 @@ func sortedByOffset(obj []byte, fields []timeField) []timeField {
 		fields[0], fields[1] = fields[1], fields[0]
 	}
 	return fields
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
 }
 
 var timeLayouts = []string{

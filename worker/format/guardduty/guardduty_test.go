@@ -25,23 +25,9 @@ func sharedData(t *testing.T) string {
 	return refdata.Dir(t, "guardduty")
 }
 
-func mustGD(t *testing.T, o format.Options) *GuardDuty {
-	t.Helper()
-	g, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
+func mustGD(t *testing.T, o format.Options) *GuardDuty { return formattest.Must(t, New, o) }
 
-func decodeBody(t *testing.T, d format.Document) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(d.Body, &m); err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, d.Body)
-	}
-	return m
-}
+func decodeBody(t *testing.T, d format.Document) map[string]any { return formattest.Body(t, d) }
 
 // TestFixtureFindings decodes the project's own findings (testdata/): every
 // shape of timestamp, a re-export, the action types with remote parties,

@@ -1,11 +1,12 @@
 // Package jsonw appends JSON to byte slices, for formats that build their
 // documents' bodies without encoding/json's reflection: strings escaped the
-// way encoding/json escapes them, numbers, and objects written member by
-// member.
+// way encoding/json escapes them, numbers, times, and objects written
+// member by member.
 package jsonw
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -16,7 +17,11 @@ const hex = "0123456789abcdef"
 func String(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	// Most values of a log record need no escape: the leading run of bytes
+	// that JSON holds as they are is found eight bytes at a time (an ARN
+	// of 80 bytes in 23 ns rather than 75 byte by byte, BenchmarkString),
+	// and copied with what follows it.
+	for i := plainPrefix(s); i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -62,6 +67,66 @@ func String(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// Bytes appends v as a JSON string, as String does.
+func Bytes(b, v []byte) []byte {
+	if plainPrefix(v) < len(v) {
+		return String(b, string(v))
+	}
+	b = append(b, '"')
+	b = append(b, v...)
+	return append(b, '"')
+}
+
+// plainPrefix is the length of a prefix of s made of bytes that a JSON
+// string holds as they are (printable ASCII but '"' and '\\'): all of s
+// when it needs no escape, else at least up to the eight-byte word where
+// the first byte needing one is.
+func plainPrefix[T string | []byte](s T) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !plainWord(word(s, i)) {
+			return i
+		}
+	}
+	if i == len(s) {
+		return i
+	}
+	if len(s) >= 8 {
+		// The last word of s, over bytes already looked at, rather than
+		// byte by byte.
+		if plainWord(word(s, len(s)-8)) {
+			return len(s)
+		}
+		return i
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// word is the eight bytes of s from i, the first in the lowest byte.
+func word[T string | []byte](s T, i int) uint64 {
+	s = s[i : i+8] // one bounds check, and one load for the eight bytes
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainWord reports whether no byte of x needs an escape.
+func plainWord(x uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	q, bs := x^(ones*'"'), x^(ones*'\\')
+	// A byte of x below 0x20, or one with its high bit set (not ASCII),
+	// or a zero byte of q or bs (a quote or a backslash) leaves a high bit
+	// set; no byte that needs no escape does.
+	return (x|(x-ones*0x20)|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
+}
+
 // Member appends `,"name":` (or `"name":` when first), name being plain
 // ASCII needing no escape.
 func Member(b []byte, name string, first bool) []byte {
@@ -89,4 +154,32 @@ func Strings(b []byte, ss []string) []byte {
 		b = String(b, s)
 	}
 	return append(b, ']')
+}
+
+// timeLayout is how Time writes a time.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// Time appends t as a JSON string in UTC with milliseconds,
+// 2006-01-02T15:04:05.000Z, exactly as time.Time.Format writes it (the
+// fraction cut, not rounded). Format reads its layout at every call, which
+// costs more than the writing: four-digit years are written here directly
+// (30 ns rather than 125, BenchmarkTime).
+func Time(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, timeLayout)
+		return append(b, '"')
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/formattest"
 	"github.com/logtide/logtide/worker/internal/decode"
 )
 
@@ -43,11 +44,11 @@ func benchObject(b *testing.B) (stored []byte, records [][]byte, size int) {
 func measure(b *testing.B, size int, fn func()) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
-	start := cpuTime()
+	start := formattest.CPUTime()
 	for b.Loop() {
 		fn()
 	}
-	if used := cpuTime() - start; used > 0 {
+	if used := formattest.CPUTime() - start; used > 0 {
 		b.ReportMetric(used.Seconds()/(float64(b.N)*float64(size)/1e9), "cpu-s/GB")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/jsonscan"
 	"github.com/logtide/logtide/worker/format/jsonw"
 )
 
@@ -28,24 +29,19 @@ func readAnswers(out []answer, raw []byte) ([]answer, error) {
 	default:
 		return out, format.Errorf("answers is not an array")
 	}
-	s := scanner{b: raw}
-	s.enter()
-	for first, k := true, 0; ; first, k = false, k+1 {
-		if more, _ := s.next(first, ']'); !more {
-			return out, nil
-		}
-		e, _ := s.value()
-		switch kind(e) {
-		case 'n':
-			continue
-		case '{':
-		default:
+	s := jsonscan.New(raw)
+	s.Array()
+	for k := 0; s.Element(); k++ {
+		if !s.Object() {
+			if kind(s.Value()) == 'n' {
+				continue
+			}
 			return out, format.Errorf("answers[%d] is not an object", k)
 		}
 		var a answer
-		err := members(e, func(name, v []byte) error {
+		for s.Member() {
 			var dst *[]byte
-			switch string(name) {
+			switch string(s.Name()) {
 			case "Rdata":
 				dst = &a.data
 			case "Type":
@@ -53,19 +49,17 @@ func readAnswers(out []answer, raw []byte) ([]answer, error) {
 			case "Class":
 				dst = &a.class
 			default:
-				return nil
+				continue
 			}
+			v := s.Value()
 			if c := kind(v); c == '{' || c == '[' {
-				return format.Errorf("answers[%d].%s is not a single value", k, name)
+				return out, format.Errorf("answers[%d].%s is not a single value", k, s.Name())
 			}
 			*dst = v
-			return nil
-		})
-		if err != nil {
-			return out, err
 		}
 		out = append(out, a)
 	}
+	return out, nil
 }
 
 // resolved appends to ips the distinct addresses among the answers, in

@@ -16,12 +16,9 @@ package resolver
 // and ALLOW actions.
 
 import (
-	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,12 +30,12 @@ import (
 // Corpus is a planned set of query log objects. It is safe for concurrent
 // use.
 type Corpus struct {
-	seed    uint64
-	perObj  int
-	vpcs    []vpc
-	objects []format.CorpusObject
-	vpcOf   []int
-	start   []time.Time // the start of each object's interval
+	format.CorpusPlan
+	seed   uint64
+	perObj int
+	vpcs   []vpc
+	vpcOf  []int
+	start  []time.Time // the start of each object's interval
 }
 
 // vpc is one VPC whose queries are logged.
@@ -65,48 +62,16 @@ const contentType = "application/octet-stream"
 // interval is how much time one object covers.
 const interval = 5 * time.Minute
 
-var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-)
-
 // NewCorpus plans a corpus: o.Objects objects (default 10) of
 // o.RecordsPerObject queries (default 50), for two VPCs in each of the
 // accounts and regions, from o.Start (default 2026-01-05T00:00:00Z) on.
 // Nothing is rendered until WriteObject is called.
 func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
-	if o.Objects < 0 || o.RecordsPerObject < 0 {
-		return nil, errors.New("resolver corpus: Objects and RecordsPerObject must not be negative")
+	o, err := o.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("resolver corpus: %w", err)
 	}
-	if o.Objects == 0 {
-		o.Objects = 10
-	}
-	if o.RecordsPerObject == 0 {
-		o.RecordsPerObject = 50
-	}
-	if len(o.Accounts) == 0 {
-		o.Accounts = []string{"123456789012"}
-	}
-	if len(o.Regions) == 0 {
-		o.Regions = []string{"us-east-1"}
-	}
-	for _, a := range o.Accounts {
-		if !accountRE.MatchString(a) {
-			return nil, fmt.Errorf("resolver corpus: account %q is not 12 digits", a)
-		}
-	}
-	for _, r := range o.Regions {
-		if !regionRE.MatchString(r) {
-			return nil, fmt.Errorf("resolver corpus: %q is not a region name", r)
-		}
-	}
-	if o.Prefix != "" && !strings.HasSuffix(o.Prefix, "/") {
-		o.Prefix += "/"
-	}
-	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	}
-	c := &Corpus{seed: mix(o.Seed ^ 0x7235337265736f6c), perObj: o.RecordsPerObject}
+	c := &Corpus{seed: format.Mix64(o.Seed ^ 0x7235337265736f6c), perObj: o.RecordsPerObject}
 	for a, account := range o.Accounts {
 		for r, region := range o.Regions {
 			for k := range 2 {
@@ -114,19 +79,21 @@ func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
 			}
 		}
 	}
-	start := o.Start.UTC().Truncate(time.Second)
+	start := o.Start.Truncate(time.Second)
+	objects := make([]format.CorpusObject, 0, o.Objects)
 	for i := range o.Objects {
 		v := &c.vpcs[i%len(c.vpcs)]
 		t := start.Add(time.Duration(i/len(c.vpcs)) * interval)
 		c.vpcOf = append(c.vpcOf, i%len(c.vpcs))
 		c.start = append(c.start, t)
-		c.objects = append(c.objects, format.CorpusObject{
+		objects = append(objects, format.CorpusObject{
 			Key: fmt.Sprintf("%sAWSLogs/%s/%s/%s/%s/%s_%s_%s_%s_%s.log.gz", o.Prefix, v.account, Service, v.id,
 				t.Format("2006/01/02"), v.account, Service, v.id, t.Format("20060102T1504Z"), c.hex(0x6f626a, uint64(i), 8)),
 			Records:     o.RecordsPerObject,
 			ContentType: contentType,
 		})
 	}
+	c.CorpusPlan = format.NewCorpusPlan("resolver", objects)
 	return c, nil
 }
 
@@ -134,7 +101,7 @@ func (c *Corpus) newVPC(account, region string, k uint64) vpc {
 	v := vpc{
 		account: account, region: region, id: "vpc-" + c.hex(0x767063, k, 17),
 		internal: region + ".compute.internal",
-		net:      int(mix(c.seed^k) % 250),
+		net:      int(format.Mix64(c.seed^k) % 250),
 		inbound:  "rslvr-in-" + c.hex(0x696e, k, 17),
 	}
 	if region == "us-east-1" {
@@ -142,9 +109,9 @@ func (c *Corpus) newVPC(account, region string, k uint64) vpc {
 	}
 	// The VPC's IPv6 block is a /56 of Amazon's 2600:1f18::/32; each of
 	// its four subnets a /64 of it.
-	v6a, v6b := 0x4000+mix(c.seed+k)%0x4000, (mix(c.seed-k)%0x100)<<8
+	v6a, v6b := 0x4000+format.Mix64(c.seed+k)%0x4000, (format.Mix64(c.seed-k)%0x100)<<8
 	for j := range uint64(6) {
-		h := mix(c.seed ^ k<<8 ^ j)
+		h := format.Mix64(c.seed ^ k<<8 ^ j)
 		v.instances = append(v.instances, "i-"+c.hex(0x696e73, k<<8|j, 17))
 		v.ip4 = append(v.ip4, fmt.Sprintf("10.%d.%d.%d", v.net, 1+j%4, 4+h%250))
 		v.ip6 = append(v.ip6, fmt.Sprintf("2600:1f18:%x:%x:%x:%x:%x:%x", v6a, v6b+1+j%4, h>>48, h>>32&0xffff, h>>16&0xffff, h&0xffff))
@@ -157,38 +124,22 @@ func (c *Corpus) newVPC(account, region string, k uint64) vpc {
 	return v
 }
 
-// Objects lists the objects in the order they were delivered.
-func (c *Corpus) Objects() []format.CorpusObject {
-	return append([]format.CorpusObject(nil), c.objects...)
-}
-
-// Records is the number of queries in all objects.
-func (c *Corpus) Records() int { return len(c.objects) * c.perObj }
-
 // WriteObject streams object i, gzip-compressed JSON Lines, to w. Memory use
 // does not grow with the object's size.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
-	if i < 0 || i >= len(c.objects) {
-		return fmt.Errorf("resolver corpus: object %d out of range [0,%d)", i, len(c.objects))
-	}
-	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
-	if err != nil {
-		return fmt.Errorf("resolver corpus: %w", err)
-	}
-	g := gen{v: &c.vpcs[c.vpcOf[i]], rng: rand.New(rand.NewPCG(c.seed, uint64(i)))}
-	for n := range c.perObj {
-		// Queries are in time order, spread over the interval, to the
-		// second as Resolver writes them.
-		t := c.start[i].Add(time.Duration(int64(interval) * int64(n) / int64(c.perObj))).Truncate(time.Second)
-		g.record(t)
-		if _, err := zw.Write(g.b); err != nil {
-			return fmt.Errorf("resolver corpus: write object %d: %w", i, err)
+	return c.Write(w, i, format.Gzip, func(w io.Writer) error {
+		g := gen{v: &c.vpcs[c.vpcOf[i]], rng: rand.New(rand.NewPCG(c.seed, uint64(i)))}
+		for n := range c.perObj {
+			// Queries are in time order, spread over the interval, to the
+			// second as Resolver writes them.
+			t := c.start[i].Add(time.Duration(int64(interval) * int64(n) / int64(c.perObj))).Truncate(time.Second)
+			g.record(t)
+			if _, err := w.Write(g.b); err != nil {
+				return err
+			}
 		}
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("resolver corpus: write object %d: %w", i, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // gen renders the queries of one object.
@@ -421,15 +372,7 @@ func hash(s string) int {
 func (c *Corpus) hex(domain, k uint64, n int) string {
 	var b []byte
 	for x := uint64(0); len(b) < n; x++ {
-		b = fmt.Appendf(b, "%016x", mix(c.seed^domain<<40^k*0x9e3779b97f4a7c15+x))
+		b = fmt.Appendf(b, "%016x", format.Mix64(c.seed^domain<<40^k*0x9e3779b97f4a7c15+x))
 	}
 	return string(b[:n])
-}
-
-// mix is the splitmix64 finalizer.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
 }

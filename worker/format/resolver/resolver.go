@@ -11,7 +11,6 @@ package resolver
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/ecs"
+	"github.com/logtide/logtide/worker/format/jsonscan"
 	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
@@ -91,15 +91,15 @@ func (r *Resolver) IndexPattern() string { return r.prefix + "-*" }
 // Decoder returns the decoder of object o: the ids of its records derive
 // from o and their lines.
 func (r *Resolver) Decoder(o format.Object) format.Decoder {
-	return &decoder{r: r, o: o}
+	return &decoder{r: r, ids: format.NewPositionIDs(o)}
 }
 
 // decoder turns the records of one object into documents. It keeps what
 // consecutive records of an object share (their day, account and region)
 // to spare work and allocations; it is used by one goroutine.
 type decoder struct {
-	r *Resolver
-	o format.Object
+	r   *Resolver
+	ids *format.PositionIDs
 
 	// day and index: the index name of the last record's day.
 	day   [3]int
@@ -201,59 +201,41 @@ type record struct {
 	start, end int
 }
 
+// A record is indexed as delivered, so the whole of it must be valid JSON
+// before it goes into a bulk body: one broken line would fail the request
+// for every document in it. parse validates a record and takes the raw
+// values of its members in the same pass, so that the record is read once.
+//
+// Its grammar is the one json.Valid accepts, with two more rules, both about
+// what the cluster would refuse anyway: strings must be valid UTF-8 (the
+// cluster's JSON parser rejects invalid bytes), and containers nest at most
+// maxDepth deep (a resolver record nests three levels; the cluster refuses
+// objects nested beyond its mapping depth limit of 20).
+
+// maxDepth is how deeply arrays and objects may nest in a record.
+const maxDepth = 64
+
 // parse validates line as one JSON object and collects its fields.
 func parse(line []byte) (record, error) {
 	var rec record
-	s := scanner{b: line}
-	s.space()
-	rec.start = s.i
-	if s.i >= len(line) || line[s.i] != '{' {
-		if _, ok := s.value(); ok && s.end() {
-			return rec, format.Errorf("the record is not a JSON object")
+	s := jsonscan.NewStrict(line, maxDepth)
+	if !s.Object() {
+		if err := s.End(); err != nil {
+			return rec, format.Errorf("invalid JSON: %v", err)
 		}
-		return rec, format.Errorf("invalid JSON: %v", s.err)
+		return rec, format.Errorf("the record is not a JSON object")
 	}
-	s.enter()
-	for first := true; ; first = false {
-		more, ok := s.next(first, '}')
-		if !ok {
-			return rec, format.Errorf("invalid JSON: %v", s.err)
-		}
-		if !more {
-			break
-		}
-		from := s.i
-		name, escaped, ok := s.name()
-		if !ok {
-			return rec, format.Errorf("invalid JSON: %v", s.err)
-		}
-		v, ok := s.value()
-		if !ok {
-			return rec, format.Errorf("invalid JSON: %v", s.err)
-		}
-		if escaped {
-			name = unquote(line[from : s.i-len(v)])
-		}
-		f := fieldOf(name)
-		if f != fOther {
-			rec.v[f] = v
+	rec.start = len(line) - len(bytes.TrimLeft(line, " \t\r\n")) // the brace
+	for s.Member() {
+		if f := fieldOf(s.Name()); f != fOther {
+			rec.v[f] = s.Value()
 		}
 	}
-	rec.end = s.i
-	if !s.end() {
-		return rec, format.Errorf("invalid JSON: %v", s.err)
+	rec.end = s.Offset()
+	if err := s.End(); err != nil {
+		return rec, format.Errorf("invalid JSON: %v", err)
 	}
 	return rec, nil
-}
-
-// unquote decodes a member name written with escapes: raw is the name as
-// written, quotes included, maybe followed by space and the colon. It is
-// only called on validated input.
-func unquote(raw []byte) []byte {
-	raw = bytes.TrimRight(raw, " \t\r\n:")
-	var s string
-	_ = json.Unmarshal(raw, &s)
-	return []byte(s)
 }
 
 // kind is the type of a raw JSON value.
@@ -278,9 +260,7 @@ func str(raw []byte) string {
 		if bytes.IndexByte(raw, '\\') < 0 {
 			return string(raw[1 : len(raw)-1])
 		}
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		return s
+		return jsonscan.String(raw)
 	}
 	return string(raw)
 }
@@ -381,7 +361,7 @@ func (d *decoder) Decode(line []byte, n int) (format.Document, error) {
 	body = append(body, '}')
 	return format.Document{
 		Index: d.indexOf(t),
-		ID:    format.PositionID(d.o, n),
+		ID:    d.ids.ID(n),
 		Body:  body,
 	}, nil
 }
@@ -393,34 +373,25 @@ func (d *decoder) Decode(line []byte, n int) (format.Document, error) {
 // copied as it is.
 func appendObject(body, obj []byte, reserved bool) []byte {
 	if reserved {
-		var kept []byte
-		kept = append(kept, '{')
-		s := scanner{b: obj}
-		s.enter()
-		for first := true; ; first = false {
-			if more, _ := s.next(first, '}'); !more {
-				break
-			}
-			from := s.i
-			name, escaped, _ := s.name()
-			v, _ := s.value()
-			if escaped {
-				name = unquote(obj[from : s.i-len(v)])
-			}
-			if fieldOf(name) == fReserved {
+		kept := []byte{'{'}
+		s := jsonscan.New(obj)
+		s.Object()
+		for from := s.Offset(); s.Member(); from = s.Offset() {
+			f := fieldOf(s.Name())
+			s.Value()
+			if f == fReserved {
 				continue
 			}
 			if len(kept) > 1 {
 				kept = append(kept, ',')
 			}
-			kept = append(kept, obj[from:s.i]...)
+			// The member as written, from its name to its value.
+			kept = append(kept, bytes.TrimLeft(obj[from:s.Offset()], " \t\r\n,")...)
 		}
 		obj = append(kept, '}')
 	}
 	if bytes.IndexByte(obj, '\r') >= 0 {
-		var b bytes.Buffer
-		_ = json.Compact(&b, obj)
-		obj = b.Bytes()
+		obj = jsonscan.AppendCompact(nil, obj)
 	}
 	return append(body, obj[:len(obj)-1]...)
 }
@@ -435,15 +406,17 @@ func checkSrcids(raw []byte) error {
 	default:
 		return format.Errorf("srcids is not an object")
 	}
-	return members(raw, func(name, v []byte) error {
-		switch string(name) {
+	s := jsonscan.New(raw)
+	s.Object()
+	for s.Member() {
+		switch name := s.Name(); string(name) {
 		case "instance", "resolver_endpoint", "resolver_network_interface":
-			if c := kind(v); c == '{' || c == '[' {
+			if c := kind(s.Value()); c == '{' || c == '[' {
 				return format.Errorf("srcids.%s is not a single value", name)
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // appendECS appends the ECS fields of a query.

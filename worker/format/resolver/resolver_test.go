@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,32 +17,14 @@ import (
 	"github.com/logtide/logtide/worker/format/formattest"
 )
 
-func mustNew(t testing.TB, o format.Options) *Resolver {
-	t.Helper()
-	r, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
+func mustNew(t testing.TB, o format.Options) *Resolver { return formattest.Must(t, New, o) }
 
 // fixtureKey is where Resolver would deliver the fixture's queries.
 const fixtureKey = "dns/AWSLogs/210987654321/vpcdnsquerylogs/vpc-0a1b2c3d4e5f60718/2026/02/10/" +
 	"210987654321_vpcdnsquerylogs_vpc-0a1b2c3d4e5f60718_20260210T0815Z_3f9a1c2e.log.gz"
 
 // gzipped compresses b as Resolver delivers its objects.
-func gzipped(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
+func gzipped(t testing.TB, b []byte) []byte { return formattest.Gzip(t, b) }
 
 // strs reads a decoded JSON array of strings.
 func strs(v any) []string {
@@ -316,11 +297,11 @@ func TestRejects(t *testing.T) {
 		ts + `,"firewall_rule_action":["BLOCK"]}`:                              "firewall_rule_action is an array",
 		ts + ",\"query_name\":\"caf\xe9.example.\"}":                           "invalid UTF-8",
 		ts + `,"query_name":"tab	inside"}`:                                     "control character",
-		ts + `,"x":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`: "nested more than 64 deep",
-		ts + `} trailing`:          "after the record",
+		ts + `,"x":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`: "nesting deeper than 64",
+		ts + `} trailing`:          "after the top-level value",
 		ts + `,"a":1,}`:            "expecting a member name",
 		ts + `,"a":01}`:            "expecting ','",
-		ts:                         "unexpected end of record",
+		ts:                         "unexpected end of input in an object",
 		ts + `,"a":"\x"}`:          "invalid escape",
 		ts + `,"a":"\u12"}`:        "invalid \\u escape",
 		ts + `,"a":tru}`:           "expecting true",
@@ -328,7 +309,7 @@ func TestRejects(t *testing.T) {
 		ts + `,"a":1.}`:            "after the decimal point",
 		ts + `,"a":1e}`:            "in the exponent",
 		ts + `,"a" 1}`:             "expecting ':'",
-		ts + `,"a":"unterminated}`: "unterminated string",
+		ts + `,"a":"unterminated}`: "end of input in a string",
 	} {
 		d, err := r.Decoder(format.Object{Key: "k"}).Decode([]byte(line), 1)
 		var re *format.RecordError

@@ -10,7 +10,6 @@ import (
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/formattest"
-	"github.com/logtide/logtide/worker/format/jsonw"
 )
 
 // FuzzDecode: no input makes the decoder panic or change its input; a
@@ -76,17 +75,6 @@ func FuzzParseTime(f *testing.F) {
 		ref, err := time.Parse("02/Jan/2006:15:04:05 -0700", s)
 		if err != nil || !got.Equal(ref) {
 			t.Fatalf("%q: read as %v; time.Parse gives %v, %v", s, got, ref, err)
-		}
-	})
-}
-
-// FuzzAppendStr: the fast path writes what jsonw.String writes.
-func FuzzAppendStr(f *testing.F) {
-	f.Add("plain")
-	f.Add("a\"b\\c\x00\xff\u2028")
-	f.Fuzz(func(t *testing.T, s string) {
-		if got, w := string(appendStr(nil, s)), string(jsonw.String(nil, s)); got != w {
-			t.Fatalf("appendStr(%q) = %s, want %s", s, got, w)
 		}
 	})
 }

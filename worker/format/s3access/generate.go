@@ -17,7 +17,6 @@ package s3access
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -31,19 +30,12 @@ import (
 // contentType is what S3 sets on the log objects it writes.
 const contentType = "text/plain"
 
-const (
-	defaultObjects = 10
-	defaultRecords = 50
-)
-
 // Corpus is a planned set of access log objects. It is safe for concurrent
 // use.
 type Corpus struct {
-	opts    format.GenerateOptions
-	seed    uint64
-	objects []format.CorpusObject
-	plans   []objectPlan
-	records int
+	format.CorpusPlan
+	seed  uint64
+	plans []objectPlan
 }
 
 // objectPlan is what fixes one object: its source bucket and window.
@@ -55,55 +47,28 @@ type objectPlan struct {
 	// fields is the number of fields on each line: the current 26, the
 	// older 18 or 27 for a format with one more field.
 	fields int
+	// records is the number of lines.
+	records int
 }
 
 // NewCorpus plans a corpus from o; zero values select the defaults
-// (format.GenerateOptions). Nothing is rendered until WriteObject.
+// (format.GenerateOptions.WithDefaults). Nothing is rendered until
+// WriteObject.
 func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
-	if o.Objects < 0 || o.RecordsPerObject < 0 {
-		return nil, errors.New("s3access corpus: Objects and RecordsPerObject must not be negative")
+	o, err := o.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("s3access corpus: %w", err)
 	}
-	if o.Objects == 0 {
-		o.Objects = defaultObjects
-	}
-	if o.RecordsPerObject == 0 {
-		o.RecordsPerObject = defaultRecords
-	}
-	if len(o.Accounts) == 0 {
-		o.Accounts = []string{"123456789012"}
-	}
-	for _, a := range o.Accounts {
-		if !isAccount(a) {
-			return nil, fmt.Errorf("s3access corpus: account %q is not 12 digits", a)
-		}
-	}
-	if len(o.Regions) == 0 {
-		o.Regions = []string{"us-east-1"}
-	}
-	for _, r := range o.Regions {
-		if !isRegion(r) {
-			return nil, fmt.Errorf("s3access corpus: %q is not a region name", r)
-		}
-	}
-	o.Accounts = append([]string(nil), o.Accounts...)
-	o.Regions = append([]string(nil), o.Regions...)
-	if o.Prefix != "" && !strings.HasSuffix(o.Prefix, "/") {
-		o.Prefix += "/"
-	}
-	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	}
-	o.Start = o.Start.UTC().Truncate(time.Second)
+	o.Start = o.Start.Truncate(time.Second)
 
 	c := &Corpus{
-		opts:    o,
-		seed:    mix64(o.Seed ^ 0x7333616363657373), // "s3access"
-		objects: make([]format.CorpusObject, o.Objects),
-		plans:   make([]objectPlan, o.Objects),
+		seed:  format.Mix64(o.Seed ^ 0x7333616363657373), // "s3access"
+		plans: make([]objectPlan, o.Objects),
 	}
+	objects := make([]format.CorpusObject, o.Objects)
 	r := rand.New(rand.NewPCG(c.seed, 0x706c616e))
 	delivered := o.Start
-	for i := range c.objects {
+	for i := range objects {
 		if i > 0 {
 			delivered = delivered.Add(time.Duration(5*60+r.IntN(55*60)) * time.Second)
 		}
@@ -114,6 +79,7 @@ func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
 			from:    delivered.Add(-time.Hour),
 			to:      delivered,
 			fields:  numKnown,
+			records: o.RecordsPerObject,
 		}
 		switch v := r.IntN(10); {
 		case v == 0:
@@ -134,45 +100,32 @@ func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
 				bucketName(p.account, p.bucket), day.Format("2006/01/02"), day.Format("2006-01-02"), unique)
 		}
 		c.plans[i] = p
-		c.objects[i] = format.CorpusObject{Key: key, Records: o.RecordsPerObject, ContentType: contentType}
-		c.records += o.RecordsPerObject
+		objects[i] = format.CorpusObject{Key: key, Records: o.RecordsPerObject, ContentType: contentType}
 	}
+	c.CorpusPlan = format.NewCorpusPlan("s3access", objects)
 	return c, nil
 }
-
-// Objects lists the objects in the order S3 delivered them.
-func (c *Corpus) Objects() []format.CorpusObject {
-	return append([]format.CorpusObject(nil), c.objects...)
-}
-
-// Records is the number of lines in all objects.
-func (c *Corpus) Records() int { return c.records }
 
 // WriteObject writes object i, plain text, to w. Memory use does not grow
 // with the object's size.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
-	if i < 0 || i >= len(c.objects) {
-		return fmt.Errorf("s3access corpus: object %d out of range [0,%d)", i, len(c.objects))
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	g := &gen{
-		r:    rand.New(rand.NewPCG(c.seed, uint64(i)+1)),
-		plan: c.plans[i],
-	}
-	g.bucket = bucketName(g.plan.account, g.plan.bucket)
-	g.owner = canonicalID(g.plan.account)
-	for left := c.objects[i].Records; left > 0; {
-		n := g.event(left)
-		left -= n
-		if _, err := bw.Write(g.b); err != nil {
-			return fmt.Errorf("s3access corpus: write object %d: %w", i, err)
+	return c.Write(w, i, nil, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		g := &gen{
+			r:    rand.New(rand.NewPCG(c.seed, uint64(i)+1)),
+			plan: c.plans[i],
 		}
-		g.b = g.b[:0]
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("s3access corpus: write object %d: %w", i, err)
-	}
-	return nil
+		g.bucket = bucketName(g.plan.account, g.plan.bucket)
+		g.owner = canonicalID(g.plan.account)
+		for left := g.plan.records; left > 0; {
+			left -= g.event(left)
+			if _, err := bw.Write(g.b); err != nil {
+				return err
+			}
+			g.b = g.b[:0]
+		}
+		return bw.Flush()
+	})
 }
 
 // gen renders the lines of one object.
@@ -527,19 +480,11 @@ func versionID(r *rand.Rand) string {
 // hexOf is n (at most 16) lower-case hex digits derived from seed and k.
 func hexOf(seed, k uint64, n int) string {
 	const hex = "0123456789abcdef"
-	x := mix64(seed ^ mix64(k))
+	x := format.Mix64(seed ^ format.Mix64(k))
 	var b [16]byte
 	for i := range n {
 		b[i] = hex[x>>60]
 		x <<= 4
 	}
 	return string(b[:n])
-}
-
-// mix64 is the splitmix64 finalizer: a bijection on uint64.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
 }

@@ -1,12 +1,7 @@
 package s3access
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -16,21 +11,15 @@ import (
 )
 
 func mustCorpus(t testing.TB, o format.GenerateOptions) *Corpus {
-	t.Helper()
-	c, err := NewCorpus(o)
-	if err != nil {
-		t.Fatalf("NewCorpus(%+v): %v", o, err)
-	}
-	return c
+	return formattest.Must(t, NewCorpus, o)
 }
 
-func objectBytes(t testing.TB, c *Corpus, i int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := c.WriteObject(&b, i); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+func objectBytes(t testing.TB, c *Corpus, i int) []byte { return formattest.ObjectBytes(t, c, i) }
+
+func TestGenerator(t *testing.T) {
+	formattest.CheckGenerator(t, Spec, format.GenerateOptions{Seed: 42, Objects: 12, RecordsPerObject: 30, Prefix: "logs",
+		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"eu-west-1", "us-east-2", "ap-southeast-2"},
+		Start: time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC)})
 }
 
 // TestCorpus reads a generated corpus as the worker does (every key
@@ -164,95 +153,39 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-func TestDeterministic(t *testing.T) {
-	o := format.GenerateOptions{Seed: 42, Objects: 5, RecordsPerObject: 30}
-	a, b := mustCorpus(t, o), mustCorpus(t, o)
-	o.Seed = 43
-	other := mustCorpus(t, o)
-	for i, ob := range a.Objects() {
-		if b.Objects()[i] != ob {
-			t.Fatalf("object %d: %+v then %+v", i, ob, b.Objects()[i])
-		}
-		x := objectBytes(t, a, i)
-		if !bytes.Equal(x, objectBytes(t, b, i)) || !bytes.Equal(x, objectBytes(t, a, i)) {
-			t.Fatalf("object %d differs between renderings", i)
-		}
-		if bytes.Equal(x, objectBytes(t, other, i)) {
-			t.Fatalf("object %d is the same for another seed", i)
-		}
-		if n := bytes.Count(x, []byte("\n")); n != 30 || x[len(x)-1] != '\n' {
+// TestLines: every object has as many lines as it says, each ending with a
+// newline.
+func TestLines(t *testing.T) {
+	c := mustCorpus(t, format.GenerateOptions{Seed: 42, Objects: 5, RecordsPerObject: 30})
+	for i := range c.Objects() {
+		if n := len(formattest.Lines(t, objectBytes(t, c, i))); n != 30 {
 			t.Fatalf("object %d has %d lines", i, n)
 		}
 	}
-	if a.Records() != 150 {
-		t.Errorf("Records() = %d", a.Records())
+	if c.Records() != 150 {
+		t.Errorf("Records() = %d", c.Records())
 	}
 }
 
-func TestDefaultsAndOptionErrors(t *testing.T) {
+func TestDefaults(t *testing.T) {
 	c := mustCorpus(t, format.GenerateOptions{})
-	if len(c.Objects()) != defaultObjects || c.Records() != defaultObjects*defaultRecords {
-		t.Errorf("defaults: %d objects, %d records", len(c.Objects()), c.Records())
+	if c.Records() != format.DefaultObjects*format.DefaultRecordsPerObject {
+		t.Errorf("defaults: %d records", c.Records())
 	}
 	if k := c.Objects()[0].Key; k != "2026-01-05-00-00-00-"+k[20:] {
 		t.Errorf("first key %s: want no prefix and the default start", k)
 	}
-	for _, o := range []format.GenerateOptions{
-		{Objects: -1}, {RecordsPerObject: -1}, {Accounts: []string{"12345"}}, {Regions: []string{"US_EAST_1"}},
-	} {
-		if _, err := NewCorpus(o); err == nil {
-			t.Errorf("NewCorpus(%+v) accepted bad options", o)
-		}
-	}
-	if err := c.WriteObject(io.Discard, len(c.Objects())); err == nil {
-		t.Error("WriteObject accepted an index out of range")
-	}
-	boom := errors.New("boom")
-	if err := c.WriteObject(failWriter{boom}, 0); !errors.Is(err, boom) {
-		t.Errorf("WriteObject on a failing writer returned %v", err)
-	}
-}
-
-type failWriter struct{ err error }
-
-func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
-
-// heapWriter discards what it is given and samples the live heap.
-type heapWriter struct {
-	n, next int
-	peak    uint64
-}
-
-func (h *heapWriter) Write(p []byte) (int, error) {
-	h.n += len(p)
-	if h.n >= h.next {
-		h.next = h.n + 1<<20
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		h.peak = max(h.peak, ms.HeapAlloc)
-	}
-	return len(p), nil
 }
 
 // TestWriteObjectStreams: the heap needed to write an object does not grow
 // with the object (a generated object may be 1 GiB).
 func TestWriteObjectStreams(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	n := 100_000
 	if testing.Short() {
 		n = 20_000
 	}
-	c := mustCorpus(t, format.GenerateOptions{Seed: 5, Objects: 1, RecordsPerObject: n})
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	hw := &heapWriter{}
-	if err := c.WriteObject(hw, 0); err != nil {
-		t.Fatal(err)
-	}
-	grew := int64(hw.peak) - int64(before.HeapAlloc)
-	t.Logf("%d lines, %d bytes; heap grew by at most %d bytes", n, hw.n, grew)
-	if grew > 4<<20 || grew > int64(hw.n)/4 {
-		t.Errorf("heap grew by %d bytes while writing %d bytes", grew, hw.n)
+	grew, size := formattest.CheckStreaming(t, Spec, format.GenerateOptions{Seed: 5, Objects: 1, RecordsPerObject: n}, n/20, 0)
+	if grew > int64(size)/4 {
+		t.Errorf("heap grew by %d bytes while writing %d bytes", grew, size)
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/ecs"
@@ -146,7 +147,11 @@ const maxURL = 8191
 //     not one is dead-lettered: fields out of place would index wrong values.
 func (d *decoder) Decode(record []byte, n int) (format.Document, error) {
 	record = bytes.TrimSpace(record)
-	line := string(record) // a copy: record is reused after Decode
+	// The line is read in place rather than copied into a string of its
+	// own (the copy cost 5% of BenchmarkDecode's CPU): record does not
+	// change until Decode returns, and no string cut from line is used
+	// after it (values are copied into the body, reasons formatted anew).
+	line := unsafe.String(unsafe.SliceData(record), len(record))
 	var err error
 	d.fields, err = split(d.fields[:0], line)
 	if err != nil {
@@ -315,7 +320,7 @@ func lineID(line []byte) string {
 // comma: the body always has its time first.
 func str(b []byte, name, v string) []byte {
 	b = jsonw.Member(b, name, false)
-	return appendStr(b, v)
+	return jsonw.String(b, v)
 }
 
 // appendExtra appends the fields after the last one this version knows
@@ -327,7 +332,7 @@ func appendExtra(b []byte, extra []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendStr(b, unquote(tok))
+		b = jsonw.String(b, unquote(tok))
 	}
 	return append(b, ']')
 }
@@ -345,7 +350,7 @@ func (d *decoder) appendDecodedKey(b []byte, key string) []byte {
 		return b
 	}
 	b = jsonw.Member(b, "key_decoded", false)
-	return appendBytes(b, d.unescaped)
+	return jsonw.Bytes(b, d.unescaped)
 }
 
 // appendRequest appends the parts of the request line ("GET /bucket/key?x

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/formattest"
-	"github.com/logtide/logtide/worker/format/jsonw"
 )
 
 const (
@@ -30,23 +27,9 @@ const (
 	partitionedKey = "access-logs/210987654321/eu-west-1/northwind-media/2026/03/14/2026-03-14-00-00-00-A1B2C3D4E5F60718"
 )
 
-func mustNew(t testing.TB, o format.Options) *S3Access {
-	t.Helper()
-	f, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+func mustNew(t testing.TB, o format.Options) *S3Access { return formattest.Must(t, New, o) }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFixture(t testing.TB, name string) []byte { return formattest.Testdata(t, name) }
 
 // want is what a document must hold: dotted paths to values as decoded
 // from JSON (strings, float64 numbers, []any); absent means the field must
@@ -490,18 +473,5 @@ func TestTemplate(t *testing.T) {
 	}
 	if tmpl.Template.Settings["index.number_of_shards"] != 1.0 {
 		t.Errorf("settings %v", tmpl.Template.Settings)
-	}
-}
-
-// TestAppendStr: the fast path writes what jsonw.String writes.
-func TestAppendStr(t *testing.T) {
-	for _, s := range []string{"", "plain ascii text", "12345678", "1234567\"", "\\abcdefgh", "tab\there", "ünïcode",
-		"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "        ", "!!!!!!!!", "\x1f!!!!!!!", "!!!!!!!\x80", "x\u2028y and more text", "\xff"} {
-		if got, w := string(appendStr(nil, s)), string(jsonw.String(nil, s)); got != w {
-			t.Errorf("appendStr(%q) = %s, want %s", s, got, w)
-		}
-		if got, w := string(appendBytes(nil, []byte(s))), string(jsonw.String(nil, s)); got != w {
-			t.Errorf("appendBytes(%q) = %s, want %s", s, got, w)
-		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/formattest"
 	"github.com/logtide/logtide/worker/internal/decode"
 )
 
@@ -119,11 +120,11 @@ type cpuMeter struct {
 func meter(b *testing.B, bytes int64) *cpuMeter {
 	b.SetBytes(bytes)
 	b.ReportAllocs()
-	return &cpuMeter{b: b, start: processCPU(), bytes: bytes}
+	return &cpuMeter{b: b, start: formattest.CPUTime(), bytes: bytes}
 }
 
 func (m *cpuMeter) stop() {
-	used := processCPU() - m.start
+	used := formattest.CPUTime() - m.start
 	if used <= 0 || m.b.N == 0 {
 		return
 	}

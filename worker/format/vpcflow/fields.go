@@ -137,7 +137,7 @@ const maxColumns = 128
 // column is one field of the header, in its place.
 type column struct {
 	field
-	// member is `"name":`, the field's JSON member name and colon.
+	// member is `,"name":`, the field's JSON member name after a comma.
 	member string
 	// name is the field's name in the header, for error messages.
 	name string
@@ -221,8 +221,8 @@ func parseHeader(line []byte) (*header, error) {
 			return nil, fmt.Errorf("header fields %s and %s would both be written as %s", other, name, doc)
 		}
 		seen[doc] = name
-		h.cols[i] = column{field: f, member: `"` + doc + `":`, name: name}
-		h.names += len(h.cols[i].member) + 1
+		h.cols[i] = column{field: f, member: `,"` + doc + `":`, name: name}
+		h.names += len(h.cols[i].member)
 		if f.role == rStart || f.role == rEnd {
 			h.hasTime = true
 		}

@@ -15,12 +15,9 @@ package vpcflow
 
 import (
 	"bufio"
-	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"time"
 
@@ -30,10 +27,12 @@ import (
 // Corpus is a planned set of flow log objects. It is safe for concurrent
 // use.
 type Corpus struct {
-	opts    format.GenerateOptions
-	seed    uint64
+	format.CorpusPlan
+	opts  format.GenerateOptions
+	seed  uint64
+	plans []plan
+	// objects is the plan's list, which the benchmarks index.
 	objects []format.CorpusObject
-	plans   []plan
 }
 
 // plan is what an object's content depends on besides its seed.
@@ -54,17 +53,8 @@ type flowLog struct {
 	transitGateway bool
 }
 
-const (
-	defaultObjects = 10
-	defaultRecords = 50
-	// contentType is what the delivery sets on flow log files.
-	contentType = "application/x-gzip"
-)
-
-var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-)
+// contentType is what the delivery sets on flow log files.
+const contentType = "application/x-gzip"
 
 // slots are the six flow logs of an account and region, in the order
 // objects come from them.
@@ -86,49 +76,20 @@ var slots = [6]struct {
 // minutes from Start (default 2026-01-05T00:00:00Z). UpdatePercent and
 // OutOfOrder do not apply: flow log records are never updated.
 func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
-	if o.Objects < 0 || o.RecordsPerObject < 0 {
-		return nil, errors.New("vpcflow corpus: Objects and RecordsPerObject must not be negative")
+	o, err := o.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("vpcflow corpus: %w", err)
 	}
-	if o.Objects == 0 {
-		o.Objects = defaultObjects
-	}
-	if o.RecordsPerObject == 0 {
-		o.RecordsPerObject = defaultRecords
-	}
-	if len(o.Accounts) == 0 {
-		o.Accounts = []string{"123456789012"}
-	}
-	for _, a := range o.Accounts {
-		if !accountRE.MatchString(a) {
-			return nil, fmt.Errorf("vpcflow corpus: account %q is not 12 digits", a)
-		}
-	}
-	if len(o.Regions) == 0 {
-		o.Regions = []string{"us-east-1"}
-	}
-	for _, r := range o.Regions {
-		if !regionRE.MatchString(r) {
-			return nil, fmt.Errorf("vpcflow corpus: %q is not a region name", r)
-		}
-	}
-	o.Accounts = append([]string(nil), o.Accounts...)
-	o.Regions = append([]string(nil), o.Regions...)
-	if o.Prefix != "" && !strings.HasSuffix(o.Prefix, "/") {
-		o.Prefix += "/"
-	}
-	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	}
-	o.Start = o.Start.UTC().Truncate(time.Second)
+	o.Start = o.Start.Truncate(time.Second)
 
 	c := &Corpus{
-		opts:    o,
-		seed:    mix64(o.Seed ^ 0x7670_63666c6f77), // "vpcflow"
-		objects: make([]format.CorpusObject, o.Objects),
-		plans:   make([]plan, o.Objects),
+		opts:  o,
+		seed:  format.Mix64(o.Seed ^ 0x7670_63666c6f77), // "vpcflow"
+		plans: make([]plan, o.Objects),
 	}
+	objects := make([]format.CorpusObject, o.Objects)
 	na, nr := len(o.Accounts), len(o.Regions)
-	for i := range c.objects {
+	for i := range objects {
 		// Every account and region takes a turn, then the next flow log:
 		// each flow log delivers a file every five minutes.
 		a, r, s := i%na, (i/na)%nr, (i/(na*nr))%len(slots)
@@ -137,16 +98,17 @@ func NewCorpus(o format.GenerateOptions) (*Corpus, error) {
 		p.from = o.Start.Add(time.Duration(round)*5*time.Minute + time.Duration(s)*7*time.Second)
 		p.log = c.flowLog(p.account, p.region, s)
 		c.plans[i] = p
-		c.objects[i] = format.CorpusObject{Key: c.key(i, p), Records: o.RecordsPerObject, ContentType: contentType}
+		objects[i] = format.CorpusObject{Key: c.key(i, p), Records: o.RecordsPerObject, ContentType: contentType}
 	}
+	c.CorpusPlan, c.objects = format.NewCorpusPlan("vpcflow", objects), objects
 	return c, nil
 }
 
 // flowLog is flow log s of an account and region.
 func (c *Corpus) flowLog(account, region string, s int) flowLog {
 	sl := slots[s]
-	h := mix64(c.seed ^ hashString(account+"/"+region) ^ uint64(s)*0x9e3779b97f4a7c15)
-	l := flowLog{layout: sl.layout, hive: sl.hive, hourly: sl.hourly, id: fmt.Sprintf("fl-%x%016x", mix64(h)&0xf, h)}
+	h := format.Mix64(c.seed ^ hashString(account+"/"+region) ^ uint64(s)*0x9e3779b97f4a7c15)
+	l := flowLog{layout: sl.layout, hive: sl.hive, hourly: sl.hourly, id: fmt.Sprintf("fl-%x%016x", format.Mix64(h)&0xf, h)}
 	l.fields = layouts[sl.layout]
 	l.headerNames = headerOf(l.fields)
 	l.transitGateway = sl.layout == layoutTransit
@@ -158,7 +120,7 @@ func (c *Corpus) flowLog(account, region string, s int) flowLog {
 // with the flow log and the time the file was written.
 func (c *Corpus) key(i int, p plan) string {
 	written := p.from.Add(5 * time.Minute)
-	hash := uint32(mix64(c.seed ^ uint64(i)*0xd1b54a32d192ed03))
+	hash := uint32(format.Mix64(c.seed ^ uint64(i)*0xd1b54a32d192ed03))
 	file := fmt.Sprintf("%s_vpcflowlogs_%s_%s_%s_%08x.log.gz", p.account, p.region, p.log.id, written.Format("20060102T1504Z"), hash)
 	var b strings.Builder
 	b.WriteString(c.opts.Prefix)
@@ -177,50 +139,23 @@ func (c *Corpus) key(i int, p plan) string {
 	return b.String()
 }
 
-// Objects lists the objects in the order they were delivered.
-func (c *Corpus) Objects() []format.CorpusObject {
-	return append([]format.CorpusObject(nil), c.objects...)
-}
-
-// Records is the number of records in all objects (header lines aside).
-func (c *Corpus) Records() int { return len(c.objects) * c.opts.RecordsPerObject }
-
-// WriteObject streams object i, gzip-compressed, to w. Memory use does not
-// grow with the object's size.
+// WriteObject streams object i, gzip-compressed, to w: a header line, then
+// the records. Memory use does not grow with the object's size.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
-	if i < 0 || i >= len(c.objects) {
-		return fmt.Errorf("vpcflow corpus: object %d out of range [0,%d)", i, len(c.objects))
-	}
-	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
-	if err != nil {
-		return fmt.Errorf("vpcflow corpus: %w", err)
-	}
-	bw := bufio.NewWriterSize(zw, 32<<10)
-	p := &c.plans[i]
-	g := newGen(c, p, rand.New(rand.NewPCG(c.seed, uint64(i))))
-	bw.WriteString(p.log.headerNames)
-	for range c.opts.RecordsPerObject {
+	return c.Write(w, i, format.Gzip, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 32<<10)
+		p := &c.plans[i]
+		g := newGen(c, p, rand.New(rand.NewPCG(c.seed, uint64(i))))
+		bw.WriteString(p.log.headerNames)
+		for range c.opts.RecordsPerObject {
+			bw.WriteByte('\n')
+			bw.Write(g.record())
+		}
+		// Delivered files end with a newline; the reader also takes them
+		// without one.
 		bw.WriteByte('\n')
-		bw.Write(g.record())
-	}
-	// Delivered files end with a newline; the reader also takes them
-	// without one.
-	bw.WriteByte('\n')
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("vpcflow corpus: write object %d: %w", i, err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("vpcflow corpus: write object %d: %w", i, err)
-	}
-	return nil
-}
-
-// mix64 is the splitmix64 finalizer: a bijection on uint64.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
+		return bw.Flush()
+	})
 }
 
 // hashString is FNV-1a, to derive values from names.

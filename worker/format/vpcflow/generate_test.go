@@ -1,14 +1,8 @@
 package vpcflow
 
 import (
-	"bytes"
-	"compress/gzip"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -18,53 +12,17 @@ import (
 )
 
 func mustCorpus(t testing.TB, o format.GenerateOptions) *Corpus {
-	t.Helper()
-	c, err := NewCorpus(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return formattest.Must(t, NewCorpus, o)
 }
 
-func objectBytes(t testing.TB, c *Corpus, i int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := c.WriteObject(&b, i); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func objectBytes(t testing.TB, c *Corpus, i int) []byte { return formattest.ObjectBytes(t, c, i) }
 
-func gunzip(t testing.TB, b []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+func gunzip(t testing.TB, b []byte) []byte { return formattest.Gunzip(t, b) }
 
-func TestGenerateDeterministic(t *testing.T) {
-	o := format.GenerateOptions{Seed: 42, Objects: 8, RecordsPerObject: 30}
-	a, b := mustCorpus(t, o), mustCorpus(t, o)
-	o.Seed = 43
-	other := mustCorpus(t, o)
-	for i, obj := range a.Objects() {
-		if b.Objects()[i] != obj {
-			t.Fatalf("object %d: %+v then %+v", i, obj, b.Objects()[i])
-		}
-		x := objectBytes(t, a, i)
-		if !bytes.Equal(x, objectBytes(t, b, i)) || !bytes.Equal(x, objectBytes(t, a, i)) {
-			t.Fatalf("object %d differs between renderings", i)
-		}
-		if bytes.Equal(gunzip(t, x), gunzip(t, objectBytes(t, other, i))) {
-			t.Fatalf("object %d is the same with another seed", i)
-		}
-	}
+func TestGenerator(t *testing.T) {
+	formattest.CheckGenerator(t, Spec, format.GenerateOptions{Seed: 42, Objects: 36, RecordsPerObject: 30, Prefix: "flow logs/central",
+		Accounts: []string{"210987654321", "109876543210"}, Regions: []string{"eu-west-1", "us-gov-west-1"},
+		Start: time.Date(2026, 3, 31, 23, 50, 0, 0, time.UTC)})
 }
 
 var (
@@ -128,12 +86,12 @@ func TestGenerateKeys(t *testing.T) {
 func TestGenerateContent(t *testing.T) {
 	c := mustCorpus(t, format.GenerateOptions{Seed: 3, Objects: 12, RecordsPerObject: 200})
 	for i := range c.Objects() {
-		lines := strings.Split(strings.TrimSuffix(string(gunzip(t, objectBytes(t, c, i))), "\n"), "\n")
-		if len(lines) != 201 || !looksLikeHeader([]byte(lines[0])) {
+		lines := formattest.Lines(t, objectBytes(t, c, i))
+		if len(lines) != 201 || !looksLikeHeader(lines[0]) {
 			t.Fatalf("object %d: %d lines, first %q", i, len(lines), lines[0])
 		}
 		for _, l := range lines[1:] {
-			if looksLikeHeader([]byte(l)) {
+			if looksLikeHeader(l) {
 				t.Fatalf("object %d: record %q reads as a header", i, l)
 			}
 		}
@@ -178,79 +136,26 @@ func TestGenerateContent(t *testing.T) {
 	}
 }
 
-func TestGenerateOptions(t *testing.T) {
-	for _, o := range []format.GenerateOptions{
-		{Objects: -1},
-		{RecordsPerObject: -1},
-		{Accounts: []string{"12345"}},
-		{Regions: []string{"US_EAST_1"}},
-	} {
-		if _, err := NewCorpus(o); err == nil {
-			t.Errorf("NewCorpus(%+v) accepted bad options", o)
-		}
-	}
+func TestGenerateDefaults(t *testing.T) {
 	d := mustCorpus(t, format.GenerateOptions{})
-	if len(d.Objects()) != defaultObjects || d.Records() != defaultObjects*defaultRecords {
-		t.Errorf("default corpus: %d objects, %d records", len(d.Objects()), d.Records())
+	if d.Records() != format.DefaultObjects*format.DefaultRecordsPerObject {
+		t.Errorf("default corpus: %d records", d.Records())
 	}
 	first := d.Objects()[0].Key
 	if !strings.HasPrefix(first, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/01/05/") || !strings.Contains(first, "_20260105T0005Z_") {
 		t.Errorf("first key %s", first)
 	}
-	if err := d.WriteObject(io.Discard, len(d.Objects())); err == nil {
-		t.Error("WriteObject accepted an index out of range")
-	}
-	boom := errors.New("boom")
-	if err := d.WriteObject(failWriter{boom}, 0); !errors.Is(err, boom) {
-		t.Errorf("WriteObject on a failing writer returned %v", err)
-	}
-}
-
-type failWriter struct{ err error }
-
-func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
-
-// heapWriter discards what it is given and samples the live heap.
-type heapWriter struct {
-	n, next int
-	peak    uint64
-}
-
-func (h *heapWriter) Write(p []byte) (int, error) {
-	h.n += len(p)
-	if h.n >= h.next {
-		h.next = h.n + 256<<10
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		h.peak = max(h.peak, ms.HeapAlloc)
-	}
-	return len(p), nil
 }
 
 // TestWriteObjectStreams: the heap needed to write an object stays small
 // (a gzip compressor, a buffer, one record) whatever the object's size.
 func TestWriteObjectStreams(t *testing.T) {
 	n := 400_000
-	if raceEnabled || testing.Short() {
+	if formattest.Race || testing.Short() {
 		n = 40_000 // the race detector makes gzip many times slower
 	}
-	// A low GC target keeps garbage from hiding what is really retained.
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	c := mustCorpus(t, format.GenerateOptions{Seed: 77, Objects: 1, RecordsPerObject: n})
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	hw := &heapWriter{}
-	if err := c.WriteObject(hw, 0); err != nil {
-		t.Fatal(err)
-	}
-	grew := int64(hw.peak) - int64(before.HeapAlloc)
-	t.Logf("%d records: %d bytes gzip; heap grew by at most %d bytes", n, hw.n, grew)
-	const limit = 4 << 20
-	if grew > limit {
-		t.Errorf("heap grew by %d bytes while writing a %d byte object", grew, hw.n)
-	}
-	if n == 400_000 && hw.n < 2*limit {
-		t.Errorf("a %d byte object shows nothing about streaming", hw.n)
+	_, size := formattest.CheckStreaming(t, Spec, format.GenerateOptions{Seed: 77, Objects: 1, RecordsPerObject: n}, n/20, 0)
+	if n == 400_000 && size < 8<<20 {
+		t.Errorf("a %d byte object shows nothing about streaming", size)
 	}
 }

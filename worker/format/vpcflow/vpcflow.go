@@ -91,7 +91,7 @@ func (v *VPCFlow) IndexPattern() string { return v.prefix + "-*" }
 // header line sets, and the account and region its key names.
 func (v *VPCFlow) Decoder(o format.Object) format.Decoder {
 	k := format.ParseKey(o.Key)
-	return &decoder{f: v, obj: o, keyAccount: k.Account, keyRegion: keyRegion(k)}
+	return &decoder{f: v, ids: format.NewPositionIDs(o), keyAccount: k.Account, keyRegion: keyRegion(k)}
 }
 
 // keyRegion is the region folder that follows the service folder
@@ -122,7 +122,7 @@ func isRegion(s string) bool {
 // decoder reads one object's lines, in order, on one goroutine.
 type decoder struct {
 	f   *VPCFlow
-	obj format.Object
+	ids *format.PositionIDs
 	// keyAccount and keyRegion come from the object's key: the ECS cloud
 	// fields of records that do not name their own.
 	keyAccount, keyRegion string
@@ -201,7 +201,8 @@ func (d *decoder) record(line []byte, n int) (format.Document, error) {
 	if need := 2*len(line) + d.h.names + ecsRoom; cap(body) < need {
 		body = make([]byte, 0, need)
 	}
-	body = append(body, '{')
+	// Every member is written after a comma, ECS's too: the first comma
+	// becomes the opening brace at the end.
 	rest := line
 	for i := range cols {
 		c := &cols[i]
@@ -223,13 +224,10 @@ func (d *decoder) record(line []byte, n int) (format.Document, error) {
 		if len(v) == 0 {
 			return format.Document{}, format.Errorf("%s is empty (two spaces in a row?)", c.name)
 		}
-		if len(body) > 1 {
-			body = append(body, ',')
-		}
 		body = append(body, c.member...)
 		switch c.kind {
 		case kString:
-			body = appendString(body, v)
+			body = jsonw.Bytes(body, v)
 			switch c.role {
 			case rAccount:
 				r.account = v
@@ -307,11 +305,12 @@ func (d *decoder) record(line []byte, n int) (format.Document, error) {
 		return format.Document{}, format.Errorf("%s %d is after the year 9999 in the index time zone", timeField(r.start), ts)
 	}
 	body = d.appendECS(body, &r, ts)
+	body[0] = '{'
 	body = append(body, '}')
 	d.buf = body
 	return format.Document{
 		Index: index,
-		ID:    format.PositionID(d.obj, n),
+		ID:    d.ids.ID(n),
 		Body:  bytes.Clone(body),
 	}, nil
 }
@@ -488,58 +487,15 @@ func parseUint(v []byte) (int64, bool) {
 // canonical form. Zones are refused: the cluster's ip type does not read
 // them, and flow logs never write them.
 func parseIP(v []byte) (string, bool) {
-	for _, c := range v {
-		if c == ':' {
-			a, err := netip.ParseAddr(string(v))
-			if err != nil || a.Zone() != "" {
-				return "", false
-			}
-			return a.String(), true
-		}
+	if ecs.IsIPv4(v) {
+		return string(v), true
 	}
-	if !isIPv4(v) {
+	if bytes.IndexByte(v, ':') < 0 {
 		return "", false
 	}
-	return string(v), true
-}
-
-// isIPv4 reports whether v is an IPv4 address in dotted-decimal form, as
-// net/netip reads it (no leading zeros).
-func isIPv4(v []byte) bool {
-	dots, val, digits := 0, 0, 0
-	for _, c := range v {
-		switch {
-		case c >= '0' && c <= '9':
-			if digits == 1 && val == 0 {
-				return false
-			}
-			val = val*10 + int(c-'0')
-			digits++
-			if val > 255 {
-				return false
-			}
-		case c == '.':
-			if digits == 0 || dots == 3 {
-				return false
-			}
-			dots++
-			val, digits = 0, 0
-		default:
-			return false
-		}
+	a, err := netip.ParseAddr(string(v))
+	if err != nil || a.Zone() != "" {
+		return "", false
 	}
-	return dots == 3 && digits > 0
-}
-
-// appendString appends v as a JSON string: as it is when it needs no
-// escape, as most values do.
-func appendString(b, v []byte) []byte {
-	for _, c := range v {
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return jsonw.String(b, string(v))
-		}
-	}
-	b = append(b, '"')
-	b = append(b, v...)
-	return append(b, '"')
+	return a.String(), true
 }

@@ -2,7 +2,6 @@ package vpcflow
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -24,38 +23,16 @@ const (
 	bucket  = "acme-flow-logs"
 )
 
-func mustNew(t testing.TB, o format.Options) *VPCFlow {
-	t.Helper()
-	v, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
+func mustNew(t testing.TB, o format.Options) *VPCFlow { return formattest.Must(t, New, o) }
 
-func gz(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
+func gz(t testing.TB, b []byte) []byte { return formattest.Gzip(t, b) }
 
 // readFixture reads testdata/name, gzip-compressed as delivered, through
 // the worker's decompression and framing, as object key of the test bucket.
 func readFixture(t *testing.T, v *VPCFlow, name, key string) (formattest.Result, format.Object) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := format.Object{Bucket: bucket, Key: key}
-	return formattest.Read(t, v, o, gz(t, b)), o
+	return formattest.Read(t, v, o, gz(t, formattest.Testdata(t, name))), o
 }
 
 // want is what a test asserts of one document; empty fields and nil

@@ -8,12 +8,9 @@ package waf
 // always give byte-identical objects and keys.
 
 import (
-	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/logtide/logtide/worker/format"
@@ -41,11 +38,10 @@ type CorpusOptions struct {
 
 // Corpus is a planned set of WAF log objects. It is safe for concurrent use.
 type Corpus struct {
-	opts    CorpusOptions
-	seed    uint64
-	acls    []webACL
-	objects []format.CorpusObject
-	records int
+	format.CorpusPlan
+	opts format.GenerateOptions
+	seed uint64
+	acls []webACL
 }
 
 // webACL is one web ACL and the resource it protects.
@@ -66,62 +62,36 @@ type webACL struct {
 // contentType is what WAF sets on its log objects.
 const contentType = "application/gzip"
 
-const (
-	defaultObjects  = 10
-	defaultRequests = 50
-	// window is how much time an object covers.
-	window = 5 * time.Minute
-)
+// window is how much time an object covers.
+const window = 5 * time.Minute
 
-// NewCorpus plans a corpus; nothing is rendered until WriteObject.
+// NewCorpus plans a corpus. It validates o and fills in defaults
+// (format.GenerateOptions.WithDefaults); nothing is rendered until
+// WriteObject.
 func NewCorpus(o CorpusOptions) (*Corpus, error) {
-	if o.Objects < 0 || o.RequestsPerObject < 0 {
-		return nil, errors.New("waf corpus: Objects and RequestsPerObject must not be negative")
+	opts, err := format.GenerateOptions{
+		Seed: o.Seed, Objects: o.Objects, RecordsPerObject: o.RequestsPerObject,
+		Accounts: o.Accounts, Regions: o.Regions, Prefix: o.Prefix, Start: o.Start,
+	}.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("waf corpus: %w", err)
 	}
-	if o.Objects == 0 {
-		o.Objects = defaultObjects
-	}
-	if o.RequestsPerObject == 0 {
-		o.RequestsPerObject = defaultRequests
-	}
-	if len(o.Accounts) == 0 {
-		o.Accounts = []string{"123456789012"}
-	}
-	if len(o.Regions) == 0 {
-		o.Regions = []string{"us-east-1"}
-	}
-	for _, a := range o.Accounts {
-		if !isAccount(a) {
-			return nil, fmt.Errorf("waf corpus: account %q is not 12 digits", a)
-		}
-	}
-	for _, r := range o.Regions {
-		if !isRegion(r) {
-			return nil, fmt.Errorf("waf corpus: %q is not a region name", r)
-		}
-	}
-	if o.Prefix != "" && !strings.HasSuffix(o.Prefix, "/") {
-		o.Prefix += "/"
-	}
-	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	}
-	o.Start = o.Start.UTC().Truncate(window)
-	c := &Corpus{opts: o, seed: mix64(o.Seed ^ 0x7761666c6f6773)} // "waflogs"
+	opts.Start = opts.Start.Truncate(window)
+	c := &Corpus{opts: opts, seed: format.Mix64(opts.Seed ^ 0x7761666c6f6773)} // "waflogs"
 	c.planACLs()
-	c.objects = make([]format.CorpusObject, o.Objects)
-	for i := range c.objects {
+	objects := make([]format.CorpusObject, opts.Objects)
+	for i := range objects {
 		acl, at := c.objectACL(i)
-		h := mix64(c.seed ^ uint64(i)*0x9e3779b97f4a7c15)
-		c.objects[i] = format.CorpusObject{
+		h := format.Mix64(c.seed ^ uint64(i)*0x9e3779b97f4a7c15)
+		objects[i] = format.CorpusObject{
 			Key: fmt.Sprintf("%sAWSLogs/%s/WAFLogs/%s/%s/%s/%s_waflogs_%s_%s_%s_%08x.log.gz",
-				o.Prefix, acl.account, acl.folder, acl.name, at.Format("2006/01/02/15/04"),
+				opts.Prefix, acl.account, acl.folder, acl.name, at.Format("2006/01/02/15/04"),
 				acl.account, acl.folder, acl.name, at.Format("20060102T1504Z"), uint32(h)),
-			Records:     o.RequestsPerObject,
+			Records:     opts.RecordsPerObject,
 			ContentType: contentType,
 		}
-		c.records += o.RequestsPerObject
 	}
+	c.CorpusPlan = format.NewCorpusPlan("waf", objects)
 	return c, nil
 }
 
@@ -157,58 +127,34 @@ func (c *Corpus) objectACL(i int) (*webACL, time.Time) {
 	return &c.acls[i%n], c.opts.Start.Add(time.Duration(i/n) * window)
 }
 
-// Objects lists the objects in the order they were written.
-func (c *Corpus) Objects() []format.CorpusObject {
-	return append([]format.CorpusObject(nil), c.objects...)
-}
-
-// Records is the number of lines of all objects.
-func (c *Corpus) Records() int { return c.records }
-
 // WriteObject streams object i, gzip-compressed JSON Lines, to w. Memory use
 // does not grow with the object's size.
 func (c *Corpus) WriteObject(w io.Writer, i int) error {
-	if i < 0 || i >= len(c.objects) {
-		return fmt.Errorf("waf corpus: object %d out of range [0,%d)", i, len(c.objects))
-	}
-	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
-	if err != nil {
-		return fmt.Errorf("waf corpus: %w", err)
-	}
-	acl, start := c.objectACL(i)
-	g := &gen{c: c, acl: acl, r: rand.New(rand.NewPCG(c.seed^uint64(i), mix64(uint64(i))))}
-	n := c.opts.RequestsPerObject
-	// Times rise through the window in steps of about window/n.
-	step := int64(window/time.Millisecond) / int64(n)
-	ms := start.UnixMilli()
-	end := start.Add(window).UnixMilli() - 1
-	var prev []byte
-	for range n {
-		if prev != nil && g.r.IntN(200) == 0 {
-			// The same request delivered twice.
-			g.b = append(g.b[:0], prev...)
-		} else {
-			ms = min(ms+g.r.Int64N(2*step+1), end)
-			g.request(ms)
-			g.b = append(g.b, '\n')
-			prev = append(prev[:0], g.b...)
+	return c.Write(w, i, format.Gzip, func(w io.Writer) error {
+		acl, start := c.objectACL(i)
+		g := &gen{c: c, acl: acl, r: rand.New(rand.NewPCG(c.seed^uint64(i), format.Mix64(uint64(i))))}
+		n := c.opts.RecordsPerObject
+		// Times rise through the window in steps of about window/n.
+		step := int64(window/time.Millisecond) / int64(n)
+		ms := start.UnixMilli()
+		end := start.Add(window).UnixMilli() - 1
+		var prev []byte
+		for range n {
+			if prev != nil && g.r.IntN(200) == 0 {
+				// The same request delivered twice.
+				g.b = append(g.b[:0], prev...)
+			} else {
+				ms = min(ms+g.r.Int64N(2*step+1), end)
+				g.request(ms)
+				g.b = append(g.b, '\n')
+				prev = append(prev[:0], g.b...)
+			}
+			if _, err := w.Write(g.b); err != nil {
+				return err
+			}
 		}
-		if _, err := zw.Write(g.b); err != nil {
-			return fmt.Errorf("waf corpus: write object %d: %w", i, err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("waf corpus: write object %d: %w", i, err)
-	}
-	return nil
-}
-
-// mix64 is the splitmix64 finalizer: a bijection on uint64.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
+		return nil
+	})
 }
 
 const (
@@ -228,9 +174,4 @@ func randString(r *rand.Rand, chars string, n int) string {
 }
 
 // uuid4 is a random version 4 UUID.
-func uuid4(r *rand.Rand) string {
-	hi, lo := r.Uint64(), r.Uint64()
-	hi = hi&^0xf000 | 0x4000
-	lo = lo&^(0xc<<60) | 0x8<<60
-	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", hi>>32, hi>>16&0xffff, hi&0xffff, lo>>48, lo&0xffffffffffff)
-}
+func uuid4(r *rand.Rand) string { return string(format.AppendUUID(nil, r.Uint64(), r.Uint64())) }

@@ -2,14 +2,9 @@ package waf
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/netip"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -18,13 +13,17 @@ import (
 	"github.com/logtide/logtide/worker/format/formattest"
 )
 
-func mustCorpus(t testing.TB, o CorpusOptions) *Corpus {
-	t.Helper()
-	c, err := NewCorpus(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+func mustCorpus(t testing.TB, o CorpusOptions) *Corpus { return formattest.Must(t, NewCorpus, o) }
+
+func gunzip(t testing.TB, b []byte) []byte { return formattest.Gunzip(t, b) }
+
+// TestGenerator: a region named "cloudfront", the key folder of the web
+// ACLs of CloudFront, is refused too.
+func TestGenerator(t *testing.T) {
+	formattest.CheckGenerator(t, Spec, format.GenerateOptions{Seed: 42, Objects: 12, RecordsPerObject: 30, Prefix: "edge/waf",
+		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"us-west-2", "eu-north-1"},
+		Start: time.Date(2026, 3, 31, 23, 52, 0, 0, time.UTC)},
+		format.GenerateOptions{Regions: []string{"cloudfront"}})
 }
 
 // TestCorpusAsTheWorkerReadsIt: generated objects, read through the
@@ -98,13 +97,9 @@ func TestCorpusContent(t *testing.T) {
 	c := mustCorpus(t, CorpusOptions{Seed: 5, Objects: 8, RequestsPerObject: 400, Regions: []string{"us-east-1", "eu-west-1"}})
 	seen := map[string]int{}
 	for i, o := range c.Objects() {
-		var b bytes.Buffer
-		if err := c.WriteObject(&b, i); err != nil {
-			t.Fatal(err)
-		}
 		m := keyRE.FindStringSubmatch(o.Key)
 		start, _ := time.Parse("20060102T1504Z", m[13])
-		lines := bytes.Split(bytes.TrimSpace(gunzip(t, b.Bytes())), []byte("\n"))
+		lines := formattest.Lines(t, formattest.ObjectBytes(t, c, i))
 		if len(lines) != o.Records {
 			t.Fatalf("%s: %d lines, %d records", o.Key, len(lines), o.Records)
 		}
@@ -246,126 +241,23 @@ func note(seen map[string]int, r *wafRecord) {
 	}
 }
 
-func TestCorpusDeterministic(t *testing.T) {
-	render := func(o CorpusOptions) []byte {
-		c := mustCorpus(t, o)
-		var all bytes.Buffer
-		for i, ob := range c.Objects() {
-			all.WriteString(ob.Key)
-			if err := c.WriteObject(&all, i); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return all.Bytes()
-	}
-	o := CorpusOptions{Seed: 42, Objects: 4, RequestsPerObject: 30}
-	a, b := render(o), render(o)
-	if !bytes.Equal(a, b) {
-		t.Error("the same options gave different objects")
-	}
-	o.Seed = 43
-	if bytes.Equal(a, render(o)) {
-		t.Error("another seed gave the same objects")
-	}
-	// An object renders the same whether or not others were rendered first.
-	c := mustCorpus(t, CorpusOptions{Seed: 42, Objects: 4, RequestsPerObject: 30})
-	var alone, after bytes.Buffer
-	if err := c.WriteObject(&alone, 3); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.WriteObject(io.Discard, 1)
-	if err := c.WriteObject(&after, 3); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(alone.Bytes(), after.Bytes()) {
-		t.Error("object 3 depends on what was rendered before")
-	}
-}
-
 func TestCorpusDefaults(t *testing.T) {
 	c := mustCorpus(t, CorpusOptions{})
-	if len(c.Objects()) != 10 || c.Records() != 500 {
-		t.Errorf("default corpus: %d objects, %d records", len(c.Objects()), c.Records())
+	if c.Records() != 500 {
+		t.Errorf("default corpus: %d records", c.Records())
 	}
 	first := c.Objects()[0].Key
 	if !strings.HasPrefix(first, "AWSLogs/123456789012/WAFLogs/cloudfront/") || !strings.Contains(first, "/2026/01/05/00/00/") {
 		t.Errorf("first key %s", first)
 	}
-	for _, o := range []CorpusOptions{
-		{Objects: -1}, {RequestsPerObject: -1},
-		{Accounts: []string{"12345"}}, {Regions: []string{"US_EAST_1"}}, {Regions: []string{"cloudfront"}},
-	} {
-		if _, err := NewCorpus(o); err == nil {
-			t.Errorf("NewCorpus(%+v) accepted bad options", o)
-		}
-	}
-	if err := c.WriteObject(io.Discard, 10); err == nil {
-		t.Error("WriteObject accepted an index out of range")
-	}
-	boom := errors.New("boom")
-	if err := c.WriteObject(failWriter{boom}, 0); !errors.Is(err, boom) {
-		t.Errorf("WriteObject on a failing writer returned %v", err)
-	}
-}
-
-type failWriter struct{ err error }
-
-func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
-
-// heapWriter discards what it is given and samples the live heap.
-type heapWriter struct {
-	n, next int
-	peak    uint64
-}
-
-func (h *heapWriter) Write(p []byte) (int, error) {
-	h.n += len(p)
-	if h.n >= h.next {
-		h.next = h.n + 32<<10
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		h.peak = max(h.peak, ms.HeapAlloc)
-	}
-	return len(p), nil
 }
 
 // TestWriteObjectStreams: the heap needed to write an object does not grow
 // with the object: a gzip compressor and one record.
 func TestWriteObjectStreams(t *testing.T) {
 	n := 50_000
-	if raceEnabled || testing.Short() {
+	if formattest.Race || testing.Short() {
 		n = 10_000
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	measure := func(requests int) (int64, int) {
-		c := mustCorpus(t, CorpusOptions{Seed: 77, Objects: 1, RequestsPerObject: requests})
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		hw := &heapWriter{}
-		if err := c.WriteObject(hw, 0); err != nil {
-			t.Fatal(err)
-		}
-		grew := int64(hw.peak) - int64(before.HeapAlloc)
-		t.Logf("%d requests: %d bytes of gzip; heap grew by at most %d bytes", requests, hw.n, grew)
-		return grew, hw.n
-	}
-	small, _ := measure(n / 20)
-	big, size := measure(n)
-	if big > 4<<20 || big > small+1<<20 {
-		t.Errorf("heap grew by %d bytes for a %d byte object (%d for one 20 times smaller)", big, size, small)
-	}
-}
-
-func gunzip(t testing.TB, b []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	formattest.CheckStreaming(t, Spec, format.GenerateOptions{Seed: 77, Objects: 1, RecordsPerObject: n}, n/20, 0)
 }

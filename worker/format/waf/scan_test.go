@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/logtide/logtide/worker/format/jsonscan"
 )
 
 // referenceFields is what encoding/json makes of a record: the raw values
@@ -65,7 +67,8 @@ func describeFields(f *recordFields) string {
 }
 
 // checkScan holds scanRecord to encoding/json: the same inputs are valid,
-// and the same fields come out of valid objects.
+// and the same fields come out of valid objects. (Package jsonscan holds
+// the scanner itself to encoding/json on fuzzed inputs.)
 func checkScan(t *testing.T, line []byte) {
 	t.Helper()
 	var got recordFields
@@ -74,8 +77,8 @@ func checkScan(t *testing.T, line []byte) {
 		t.Fatalf("scanRecord error %v, json.Valid %v, for %q", err, valid, line)
 	}
 	if err != nil {
-		var se *syntaxError
-		if !errors.As(err, &se) || se.offset < 0 || se.offset > len(line) || se.msg == "" {
+		var se *jsonscan.SyntaxError
+		if !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(line) || se.Msg == "" {
 			t.Fatalf("error %v does not say where and why", err)
 		}
 		return
@@ -110,10 +113,10 @@ func TestScanMatchesEncodingJSON(t *testing.T) {
 	for _, c := range scanCases {
 		checkScan(t, []byte(c))
 	}
-	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
+	deep := strings.Repeat("[", jsonscan.MaxDepth+1) + strings.Repeat("]", jsonscan.MaxDepth+1)
 	var f recordFields
 	if err := scanRecord([]byte(deep), &f); err == nil || !strings.Contains(err.Error(), "nesting") {
-		t.Errorf("nesting beyond %d: %v", maxDepth, err)
+		t.Errorf("nesting beyond %d: %v", jsonscan.MaxDepth, err)
 	}
 	ok := strings.Repeat("[", 100) + strings.Repeat("]", 100)
 	checkScan(t, []byte(ok))

@@ -176,8 +176,9 @@ func (d *decoder) Decode(rec []byte, n int) (format.Document, error) {
 	extra := 640 + len(e.URL.Path) + len(e.URL.Query) + len(e.URL.Domain) + len(e.UserAgent) + 48*len(e.RelatedIPs)
 	body := make([]byte, 0, len(rec)+extra)
 	body = append(body, rec[:len(rec)-1]...)
-	if f.space {
-		// Carriage returns between tokens: blanks as good, on one line.
+	if f.spaced {
+		// Line breaks between tokens (the only place a record holds
+		// them): blanks as good, on one line.
 		for i, c := range body {
 			if c == '\r' || c == '\n' {
 				body[i] = ' '
@@ -379,6 +380,8 @@ func arnAccountRegion(arn string) (account, region string) {
 	}
 	return account, region
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isAccount(s string) bool {
 	if len(s) != 12 {

@@ -2,7 +2,6 @@ package waf
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -35,40 +34,18 @@ const (
 	uaFirefox = "Mozilla/5.0 (X11; Fedora; Linux x86_64; rv:134.0) Gecko/20100101 Firefox/134.0"
 )
 
-func mustWAF(t testing.TB, o format.Options) *WAF {
-	t.Helper()
-	w, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
+func mustWAF(t testing.TB, o format.Options) *WAF { return formattest.Must(t, New, o) }
 
-func gz(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func gz(t testing.TB, b []byte) []byte { return formattest.Gzip(t, b) }
 
 // readFixture reads testdata/file as the gzip object key, the way the
 // worker reads it.
 func readFixture(t *testing.T, w *WAF, file, key string) formattest.Result {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if claim := w.Claim(format.ParseKey(key)); claim != format.Read {
 		t.Fatalf("%s: claim %d", key, claim)
 	}
-	return formattest.Read(t, w, format.Object{Bucket: testBucket, Key: key}, gz(t, b))
+	return formattest.Read(t, w, format.Object{Bucket: testBucket, Key: key}, gz(t, formattest.Testdata(t, file)))
 }
 
 // wantID is the natural id, computed here independently of the decoder.

@@ -1,5 +1,0 @@
-//go:build race
-
-package elb
-
-const raceEnabled = true

@@ -1,5 +1,0 @@
-//go:build race
-
-package guardduty
-
-const raceEnabled = true

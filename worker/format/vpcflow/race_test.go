@@ -1,5 +1,0 @@
-//go:build race
-
-package vpcflow
-
-const raceEnabled = true

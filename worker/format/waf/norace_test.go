@@ -1,5 +1,0 @@
-//go:build !race
-
-package waf
-
-const raceEnabled = false
