@@ -66,6 +66,33 @@ func TestEveryFormatEndToEnd(t *testing.T) {
 		want[spec.Name] = ids
 		prefixes = append(prefixes, spec.Name+"="+name+"-"+spec.Name)
 	}
+	// Records with what the cluster would refuse in a free-form block (a
+	// block that is not an object, a leaf longer than a term) or in a typed
+	// field (a remote address that is not one): indexed all the same.
+	long := strings.Repeat("L", format.TermLimit+10)
+	awkward := []struct{ format, key, body string }{
+		{"cloudtrail", "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/04/111122223333_CloudTrail_us-east-1_20260304T1200Z_Awkward0000000000.json",
+			`{"Records":[{"eventVersion":"1.10","eventTime":"2026-03-04T12:00:00Z","eventID":"awkward-1","eventName":"GetObject","requestParameters":"bucket=b","responseElements":null},` +
+				`{"eventVersion":"1.10","eventTime":"2026-03-04T12:00:01Z","eventID":"awkward-2","eventName":"PutObject","requestParameters":{"key":"` + long + `"},"additionalEventData":[1,2]}]}`},
+		{"guardduty", "AWSLogs/111122223333/GuardDuty/us-east-1/2026/03/04/awkward.jsonl",
+			`{"arn":"arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/awkward-1","type":"UnauthorizedAccess:IAMUser/TorIPCaller","createdAt":"2026-03-04T12:00:00Z","updatedAt":"2026-03-04T12:00:00Z","resource":{"accessKeyDetails":{"userName":"alice"}},"service":{"additionalInfo":"text","action":{"awsApiCallAction":{"remoteIpDetails":{"ipAddressV4":"999.0.0.1"}}}}}` + "\n" +
+				`{"arn":"arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/awkward-2","type":"Recon:EC2/PortProbeUnprotectedPort","createdAt":"2026-03-04T12:00:00Z","updatedAt":"2026-03-04T12:00:00Z","service":{"additionalInfo":{"value":"` + long + `"}}}` + "\n"},
+	}
+	for _, a := range awkward {
+		spec, _ := formats.Find(a.format)
+		f, err := spec.New(format.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := formattest.Read(t, f, format.Object{Bucket: st.Bucket, Key: a.key}, []byte(a.body))
+		if len(res.Dead) > 0 || len(res.Docs) != 2 {
+			t.Fatalf("%s: %d documents, dead letters %+v", a.key, len(res.Docs), res.Dead)
+		}
+		for _, d := range res.Docs {
+			want[a.format][d.ID] = true
+		}
+		uploads = append(uploads, upload{key: a.key, body: []byte(a.body)})
+	}
 	put := func() {
 		for _, u := range uploads {
 			in := &s3.PutObjectInput{Bucket: aws.String(st.Bucket), Key: aws.String(u.key), Body: bytes.NewReader(u.body)}

@@ -128,9 +128,21 @@ type decoder struct {
 //     Elastic Common Schema fields.
 func (d *decoder) Decode(rec []byte, n int) (format.Document, error) {
 	rec = bytes.TrimSpace(rec)
-	f, spaced, err := scanRecord(rec)
+	f, spaced, unfit, err := scanRecord(rec)
 	if err != nil {
 		return format.Document{}, format.Errorf("%v", err)
+	}
+	// body is the record as indexed: as delivered, unless a free-form
+	// block would make the cluster refuse it (a scalar, or a leaf longer
+	// than a term), which moves whole to logtide.unindexed. The fields
+	// are read from the record as delivered either way.
+	body := rec
+	if unfit != "" || len(rec) > format.LeafLimit {
+		if moved, ok := format.MoveUnfit(rec, freeFormPaths...); ok {
+			body, spaced = moved, false
+		} else if unfit != "" {
+			return format.Document{}, format.Errorf("%s is not an object, and the record has a member logtide to keep it in", unfit)
+		}
 	}
 	if len(f[eventTime]) == 0 || jsonscan.IsNull(f[eventTime]) {
 		return format.Document{}, format.Errorf("no eventTime")
@@ -165,15 +177,15 @@ func (d *decoder) Decode(rec []byte, n int) (format.Document, error) {
 
 	// The record is an object holding at least eventTime: the added fields
 	// follow a comma, in place of its closing brace.
-	body := make([]byte, 0, len(rec)+len(d.ecs))
+	doc := make([]byte, 0, len(body)+len(d.ecs))
 	if spaced {
-		body = jsonscan.AppendCompact(body, rec)
+		doc = jsonscan.AppendCompact(doc, body)
 	} else {
-		body = append(body, rec...)
+		doc = append(doc, body...)
 	}
-	body = append(body[:len(body)-1], d.ecs...)
-	body = append(body, '}')
-	return format.Document{Index: d.index(t, insight), ID: id, Body: body}, nil
+	doc = append(doc[:len(doc)-1], d.ecs...)
+	doc = append(doc, '}')
+	return format.Document{Index: d.index(t, insight), ID: id, Body: doc}, nil
 }
 
 // texts are the fields that are strings, decoded ("" for the others). They

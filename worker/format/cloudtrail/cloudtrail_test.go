@@ -258,10 +258,15 @@ func TestEmptyAndDigest(t *testing.T) {
 // reason; the others are indexed.
 func TestBrokenRecords(t *testing.T) {
 	ct := mustCT(t, format.Options{})
-	docs, _, res := readFixture(t, ct, "broken.json", brokenKey)
-	if len(docs) != 2 || docs[0].N != 1 || docs[1].N != 10 {
-		t.Fatalf("documents %+v, want records 1 and 10", docs)
+	docs, bodies, res := readFixture(t, ct, "broken.json", brokenKey)
+	if len(docs) != 3 || docs[0].N != 1 || docs[1].N != 7 || docs[2].N != 10 {
+		t.Fatalf("documents %+v, want records 1, 7 and 10", docs)
 	}
+	// Record 7's requestParameters is a string: it is kept whole, out of
+	// the free-form field, and the record indexed.
+	expect(t, "record 7", bodies[1], map[string]string{
+		"requestParameters": "<none>", "logtide.unindexed.requestParameters": "volumeId=vol-1", "event.action": "DescribeVolumes",
+	})
 	want := []struct {
 		n      int
 		reason string
@@ -271,7 +276,6 @@ func TestBrokenRecords(t *testing.T) {
 		{4, `eventTime: not an ISO-8601 time: "03/03/2026 00:00:04"`},
 		{5, "eventID: not a string"},
 		{6, "not a JSON object"},
-		{7, "requestParameters is not an object"},
 		{8, `the record has a member "user", a name the document's ECS fields use`},
 		{9, "eventID appears twice"},
 	}
@@ -371,7 +375,7 @@ func TestRejects(t *testing.T) {
 		{`{"eventTime":"2026-02-11T15:30:00Z","eventID":"\ud800"}`, "eventID: not valid UTF-8"},
 		{`{"eventTime":"2026-02-11T15:30:00Z","userIdentity":"root"}`, "userIdentity is not an object"},
 		{`{"eventTime":"2026-02-11T15:30:00Z","userIdentity":{"userName":"a","userName":"b"}}`, "userIdentity.userName appears twice"},
-		{`{"eventTime":"2026-02-11T15:30:00Z","userIdentity":{"sessionContext":{"webIdFederationData":{"attributes":[1]}}}}`, "userIdentity.sessionContext.webIdFederationData.attributes is not an object"},
+		{`{"eventTime":"2026-02-11T15:30:00Z","logtide":{},"userIdentity":{"sessionContext":{"webIdFederationData":{"attributes":[1]}}}}`, "userIdentity.sessionContext.webIdFederationData.attributes is not an object, and the record has a member logtide"},
 		{`{"eventTime":"2026-02-11T15:30:00Z","@timestamp":"x"}`, `the record has a member "@timestamp"`},
 		{`{"eventTime":"2026-02-11T15:30:00Z","rel\u0061ted":{}}`, `the record has a member "related"`},
 		{`{"eventTime":"2026-02-11T15:30:00Z","a":` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, "invalid JSON: nesting deeper"},
@@ -381,6 +385,50 @@ func TestRejects(t *testing.T) {
 		if !errors.As(err, &re) || !strings.HasPrefix(re.Reason, c.reason) {
 			t.Errorf("%.80s: %v, want a record error %q", c.rec, err, c.reason)
 		}
+	}
+}
+
+// TestUnfitBlocks: a free-form block the cluster would refuse (not an
+// object, or with a leaf longer than the longest term) moves whole to
+// logtide.unindexed; the record is indexed, and its ECS fields are read as
+// delivered.
+func TestUnfitBlocks(t *testing.T) {
+	dec := mustCT(t, format.Options{}).Decoder(format.Object{Key: orgKey})
+	long := strings.Repeat("k", format.TermLimit)
+	for _, c := range []struct {
+		name, rec string
+		want      map[string]string
+	}{
+		{"array", `{"eventTime":"2026-02-11T15:30:00Z","eventName":"X","requestParameters":[1,2],"responseElements":{"ok":true}}`,
+			map[string]string{"requestParameters": "<none>", "logtide.unindexed.requestParameters": "[1 2]", "responseElements.ok": "true", "event.action": "X"}},
+		{"web identity attributes", `{"eventTime":"2026-02-11T15:30:00Z","userIdentity":{"userName":"u","sessionContext":{"webIdFederationData":{"federatedProvider":"p","attributes":"a=b"}}}}`,
+			map[string]string{"userIdentity.sessionContext.webIdFederationData.attributes": "<none>", "userIdentity.sessionContext.webIdFederationData.federatedProvider": "p",
+				"user.name": "u"}},
+		{"long leaf, spaced record", `{ "eventTime" : "2026-02-11T15:30:00Z", "eventName":"ConsoleLogin", "responseElements": {"ConsoleLogin": "Failure", "blob": "` + long + `"}, "additionalEventData": {"MFAUsed": "No"} }`,
+			map[string]string{"responseElements": "<none>", "logtide.unindexed.responseElements.ConsoleLogin": "Failure", "additionalEventData.MFAUsed": "No", "event.outcome": "failure"}},
+	} {
+		d, err := dec.Decode([]byte(c.rec), 1)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(d.Body, &m); err != nil {
+			t.Fatalf("%s: %v\n%.300s", c.name, err, d.Body)
+		}
+		expect(t, c.name, m, c.want)
+		if c.name == "web identity attributes" {
+			// The moved block's name is its dotted path.
+			if got := str(formattest.Get(m, "logtide", "unindexed", "userIdentity.sessionContext.webIdFederationData.attributes")); got != "a=b" {
+				t.Errorf("attributes moved as %s", got)
+			}
+		}
+	}
+	// A record that already has a long leaf somewhere else than in a
+	// free-form block is left as it is (keyword fields ignore long values).
+	rec := `{"eventTime":"2026-02-11T15:30:00Z","errorMessage":"` + long + `","requestParameters":{"a":1}}`
+	d, err := dec.Decode([]byte(rec), 1)
+	if err != nil || !bytes.HasPrefix(d.Body, []byte(rec[:len(rec)-1])) {
+		t.Errorf("record with a long errorMessage changed: %v", err)
 	}
 }
 

@@ -72,36 +72,48 @@ type want uint8
 
 const (
 	anyValue want = iota
-	// objectOrNull: the free-form blocks, which the template maps as one
-	// object field: a scalar there would make the cluster refuse the
-	// document.
+	// objectOrNull: userIdentity, which the template maps as an object: a
+	// scalar there would make the cluster refuse the document.
 	objectOrNull
+	// freeForm: the blocks the template maps as one free-form field each
+	// (format.Engine.FreeForm). A scalar there is moved out of the way
+	// (format.MoveUnfit).
+	freeForm
 )
+
+// freeFormPaths are the blocks scanned as freeForm.
+var freeFormPaths = [][]string{
+	{"requestParameters"}, {"responseElements"}, {"additionalEventData"}, {"serviceEventDetails"},
+	{"edgeDeviceDetails"}, {"insightDetails"}, {"userIdentity", "sessionContext", "webIdFederationData", "attributes"},
+}
 
 // collector gathers the fields of a record as a scanner reads it.
 type collector struct {
 	f fields
 	// err is a reason the record cannot be used although it is valid JSON.
 	err error
+	// unfit names a free-form block that is not an object ("" if none).
+	unfit string
 }
 
 // scanRecord validates rec as one JSON object and collects its fields.
-// spaced reports white space between tokens. Its errors are the reason
-// the record cannot be used.
-func scanRecord(rec []byte) (f fields, spaced bool, err error) {
+// spaced reports white space between tokens; unfit names a free-form block
+// that is not an object. Its errors are the reason the record cannot be
+// used.
+func scanRecord(rec []byte) (f fields, spaced bool, unfit string, err error) {
 	s := jsonscan.New(rec)
 	if !s.Object() {
-		return fields{}, false, errors.New("not a JSON object")
+		return fields{}, false, "", errors.New("not a JSON object")
 	}
 	var c collector
 	c.object(&s, inRecord)
 	switch err := s.End(); {
 	case err != nil:
-		return fields{}, false, fmt.Errorf("invalid JSON: %w", err)
+		return fields{}, false, "", fmt.Errorf("invalid JSON: %w", err)
 	case c.err != nil:
-		return fields{}, false, c.err
+		return fields{}, false, "", c.err
 	}
-	return c.f, s.Spaced(), nil
+	return c.f, s.Spaced(), c.unfit, nil
 }
 
 // object reads the members of the object s is in, at level lv.
@@ -124,6 +136,8 @@ func (c *collector) object(s *jsonscan.Scanner, lv level) {
 			c.f[dst] = raw
 		case w == objectOrNull && raw[0] != '{' && !jsonscan.IsNull(raw):
 			c.err = fmt.Errorf("%s%s is not an object", levelNames[lv], name)
+		case w == freeForm && raw[0] != '{' && !jsonscan.IsNull(raw) && c.unfit == "":
+			c.unfit = levelNames[lv] + string(name)
 		}
 	}
 }
@@ -173,11 +187,11 @@ func (c *collector) member(lv level, name []byte) (dst field, sub level, w want)
 		case "userIdentity":
 			return none, inIdentity, objectOrNull
 		case "insightDetails":
-			return none, inInsight, objectOrNull
+			return none, inInsight, freeForm
 		case "responseElements":
-			return none, inResponse, objectOrNull
+			return none, inResponse, freeForm
 		case "requestParameters", "additionalEventData", "serviceEventDetails", "edgeDeviceDetails":
-			return none, inOther, objectOrNull
+			return none, inOther, freeForm
 		default:
 			if isECSName(name) {
 				c.err = fmt.Errorf("the record has a member %q, a name the document's ECS fields use", name)
@@ -203,7 +217,7 @@ func (c *collector) member(lv level, name []byte) (dst field, sub level, w want)
 		}
 	case inWebID:
 		if string(name) == "attributes" {
-			w = objectOrNull
+			w = freeForm
 		}
 	case inIssuer:
 		if string(name) == "userName" {

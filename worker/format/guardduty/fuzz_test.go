@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/jsonscan"
 )
 
 // fuzzSeeds are findings as they appear in exports, one per line. They are
@@ -29,6 +30,12 @@ var fuzzSeeds = []string{
 	`{"arn":"arn:aws:guardduty:ap-northeast-1:123456789012:detector/d/finding/k8s","type":"Discovery:Kubernetes/SuccessfulAnonymousAccess","service":{"action":{"actionType":"KUBERNETES_API_CALL","kubernetesApiCallAction":{"requestUri":"/api","verb":"get","sourceIPs":["192.0.2.44"],"statusCode":200,"remoteIpDetails":{"ipAddressV4":"192.0.2.44","geoLocation":{"lat":35.7,"lon":139.7}}}}},"createdAt":"2026-01-05T00:00:00Z","updatedAt":1767571200.5}`,
 	// DNS_REQUEST: no remote party; createdAt with a zone offset.
 	`{"arn":"arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/dns","type":"Backdoor:EC2/C&CActivity.B!DNS","service":{"action":{"actionType":"DNS_REQUEST","dnsRequestAction":{"domain":"example.invalid","protocol":"UDP","blocked":false}}},"createdAt":"2026-01-05T01:30:00+02:00","updatedAt":"2026-01-05T01:30:00.000000001+02:00"}`,
+	// Times whose year is outside 0001-9999 once in UTC.
+	`{"arn":"a","createdAt":"0000-01-01 00:00:00+01:00","updatedAt":"2026-03-01T16:30:00Z"}`,
+	`{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":"9999-12-31T23:30:00-01:00"}`,
+	// additionalInfo that is not an object; an address that is not one;
+	// an access key's user.
+	`{"arn":"a","createdAt":1,"updatedAt":1,"service":{"additionalInfo":"text","action":{"actionType":"AWS_API_CALL","awsApiCallAction":{"remoteIpDetails":{"ipAddressV4":"999.1.1.1","ipAddressV6":"2001:db8::2"}}}},"resource":{"accessKeyDetails":{"userName":"alice"}}}`,
 	// Minimal accepted record, and near misses.
 	`{"arn":"a","createdAt":1,"updatedAt":1}`,
 	`  {"arn":"a","createdAt":"2026-03-01T16:30:00","updatedAt":"2026-03-01T16:30:00Z","remote":{"ip":["1.1.1.1"]},"@timestamp":null}  `,
@@ -126,7 +133,34 @@ func checkDocument(t *testing.T, g *GuardDuty, line []byte, d format.Document) {
 		}
 		rewritten = rewritten || !wasRFC
 	}
+	if format.Unfit(orig.additionalInfo) {
+		// Moved whole under logtide.unindexed.
+		var moved struct {
+			Logtide struct {
+				Unindexed map[string]json.RawMessage `json:"unindexed"`
+			} `json:"logtide"`
+		}
+		if err := json.Unmarshal(d.Body, &moved); err != nil {
+			t.Fatal(err)
+		}
+		got := moved.Logtide.Unindexed["service.additionalInfo"]
+		if !jsonSame(got, orig.additionalInfo) || !jsonscan.IsNull(body.additionalInfo) {
+			t.Fatalf("additionalInfo %.200s not moved: body has %.200s and %.200s", orig.additionalInfo, body.additionalInfo, got)
+		}
+		rewritten = true
+	}
 	if !rewritten && !bytes.HasPrefix(d.Body, trimmed[:len(trimmed)-1]) {
 		t.Fatalf("body does not start with the record as exported:\n%q\n%q", trimmed, d.Body)
 	}
+}
+
+// jsonSame tells whether two JSON values are the same once decoded.
+func jsonSame(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
 }

@@ -135,6 +135,16 @@ func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 	if err != nil {
 		return format.Document{}, format.Errorf("invalid JSON: %v", err)
 	}
+	if format.Unfit(f.additionalInfo) {
+		// Not an object, or too long a leaf for the free-form field: kept
+		// whole under logtide.unindexed instead of failing the finding.
+		if moved, ok := format.MoveUnfit(line, additionalInfoPath); ok {
+			line = moved
+			if f, err = scanRecord(line); err != nil {
+				return format.Document{}, format.Errorf("invalid JSON: %v", err)
+			}
+		}
+	}
 	arn, err := stringField(f.arn)
 	if err != nil {
 		return format.Document{}, format.Errorf("arn: %v", err)
@@ -172,7 +182,7 @@ func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 	body = appendTimes(body, line[:len(line)-1], timeField{f.createdAt, created, createdRFC}, timeField{f.updatedAt, updated, updatedRFC})
 	remotes := actionRemotes(f.action).list
 	body = appendRemote(body, remotes)
-	body = g.appendECS(body, arn, f.typ, updated, remotes)
+	body = g.appendECS(body, arn, f.typ, f.userName, updated, remotes)
 	body = append(body, '}')
 
 	return format.Document{
@@ -183,10 +193,15 @@ func (g *GuardDuty) Decode(line []byte, _ int) (format.Document, error) {
 	}, nil
 }
 
+// additionalInfoPath is the free-form block of a finding.
+var additionalInfoPath = []string{"service", "additionalInfo"}
+
 // appendECS appends the Elastic Common Schema fields of a finding: it is an
 // alert; its account and region (from the arn, which names them for every
-// finding), its type as the action, and every remote address as related.ip.
-func (g *GuardDuty) appendECS(body []byte, arn string, typ []byte, updated time.Time, remotes []remote) []byte {
+// finding), its type as the action, the IAM user of the access key it is
+// about as user.name and related.user, and every remote address as
+// related.ip.
+func (g *GuardDuty) appendECS(body []byte, arn string, typ, userName []byte, updated time.Time, remotes []remote) []byte {
 	f := ecs.Fields{
 		Timestamp: updated,
 		Event: ecs.Event{Kind: "alert", Category: []string{"intrusion_detection"}, Type: []string{"info"},
@@ -194,6 +209,9 @@ func (g *GuardDuty) appendECS(body []byte, arn string, typ []byte, updated time.
 	}
 	if t, err := stringField(typ); err == nil {
 		f.Event.Action = t
+	}
+	if u, err := stringField(userName); err == nil && u != "" {
+		f.UserName = u
 	}
 	// arn:aws:guardduty:<region>:<account>:detector/...
 	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 && parts[2] == "guardduty" {
@@ -344,9 +362,12 @@ func (rs *remotes) add(d *ipDetails) {
 	if d == nil {
 		return
 	}
-	r := remote{ip: d.IPv4}
+	// remote.ip is typed ip: a value that is not an address would make the
+	// cluster refuse the whole finding, so it is left out (it stays in the
+	// finding's own fields).
+	r := remote{ip: ecs.IP(d.IPv4)}
 	if r.ip == "" {
-		r.ip = d.IPv6
+		r.ip = ecs.IP(d.IPv6)
 	}
 	if d.geo {
 		lat, err1 := strconv.ParseFloat(strings.Trim(string(d.lat), `"`), 64)
@@ -500,6 +521,11 @@ func readTime(raw []byte) (t time.Time, rfc3339 bool, err error) {
 	}
 	for i, l := range timeLayouts {
 		if t, err := time.Parse(l, str); err == nil {
+			if y := t.UTC().Year(); y < 1 || y > 9999 {
+				// Written back in UTC it would not be a time the
+				// cluster (or this function) reads.
+				return time.Time{}, false, fmt.Errorf("%.40q is outside the years 0001 to 9999 in UTC", str)
+			}
 			return t.UTC(), plain && i == 0, nil
 		}
 	}

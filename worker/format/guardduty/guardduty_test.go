@@ -272,6 +272,9 @@ func TestActionTypes(t *testing.T) {
 		{"future action type", `{"actionType":"NEW_THING","zzzAction":{"remoteIpDetails":` + ip("4.4.4.4", 1, 1) + `},"newThingAction":{"remoteIpDetails":{"ipAddressV6":"2001:db8::7","geoLocation":{"lat":"12.5","lon":"-3"}}},"badAction":{"remoteIpDetails":{"ipAddressV4":42}},"zzzAction":{"remoteIpDetails":` + ip("3.3.3.3", 2, 2) + `}}`,
 			[]string{"2001:db8::7", "3.3.3.3"}, [][2]float64{{12.5, -3}, {2, 2}}},
 		{"port probe with a bad detail is skipped whole", `{"portProbeAction":{"portProbeDetails":[{"remoteIpDetails":` + ip("9.9.9.9", 10, 20) + `},{"remoteIpDetails":{"ipAddressV4":[]}}]},"networkConnectionAction":{"remoteIpDetails":` + ip("5.6.7.8", 1.5, 2.5) + `}}`, []string{"5.6.7.8"}, [][2]float64{{1.5, 2.5}}},
+		// remote.ip is typed ip: what is not an address is left out.
+		{"invalid v4, valid v6", `{"networkConnectionAction":{"remoteIpDetails":{"ipAddressV4":"999.1.1.1","ipAddressV6":"2001:db8::9"}}}`, []string{"2001:db8::9"}, nil},
+		{"no valid address", `{"networkConnectionAction":{"remoteIpDetails":{"ipAddressV4":"unknown","ipAddressV6":"::g"}}}`, nil, nil},
 		{"escaped names", `{"network\u0043onnectionAction":{"remote\u0049pDetails":{"ipAddressV4":"5.6.7.\u0038"}}}`, []string{"5.6.7.8"}, nil},
 	}
 	for _, c := range cases {
@@ -346,6 +349,9 @@ func TestRejects(t *testing.T) {
 		`{"createdAt":"2026-03-01T16:30:00Z","updatedAt":"2026-03-01T16:30:00Z"}`,
 		`{"arn":"a","createdAt":"2026-03-01T16:30:00Z"}`,
 		`{"arn":"a","createdAt":"yesterday","updatedAt":"2026-03-01T16:30:00Z"}`,
+		// Year 0000 and 10000 once in UTC: not a time the cluster reads.
+		`{"arn":"a","createdAt":"0001-01-01T00:30:00+01:00","updatedAt":"2026-03-01T16:30:00Z"}`,
+		`{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":"9999-12-31 23:30:00-01:00"}`,
 		`{"arn":"` + strings.Repeat("a", 600) + `","createdAt":"2026-03-01T16:30:00Z","updatedAt":"2026-03-01T16:30:00Z"}`,
 	} {
 		_, err := g.Decode([]byte(line), 0)
@@ -398,6 +404,55 @@ func TestTemplateIsJSON(t *testing.T) {
 		ai := m.Template.Mappings.Properties.Service.Properties.AdditionalInfo
 		if want := map[bool]string{true: "flat_object", false: "object"}[e.Distribution == "opensearch"]; ai["type"] != want {
 			t.Errorf("%+v: service.additionalInfo mapped as %v, want %s", e, ai, want)
+		}
+	}
+}
+
+// TestUserAndAdditionalInfo: the IAM user of an access key finding is
+// user.name; a service.additionalInfo that the free-form mapping would
+// refuse (not an object, or a leaf longer than the cluster indexes) is kept
+// whole under logtide.unindexed instead of failing the finding.
+func TestUserAndAdditionalInfo(t *testing.T) {
+	g := mustGD(t, format.Options{})
+	long := strings.Repeat("A", format.TermLimit)
+	cases := []struct {
+		name, info string
+		moved      bool
+	}{
+		{"object", `{"sample":true}`, false},
+		{"string", `"not an object"`, true},
+		{"long leaf", `{"value":"` + long + `"}`, true},
+	}
+	for _, c := range cases {
+		line := `{"arn":"a","createdAt":"2026-03-01T16:30:00Z","updatedAt":"2026-03-01T16:30:00Z","resource":{"resourceType":"AccessKey","accessKeyDetails":{"accessKeyId":"ASIA","userName":"alice"}},"service":{"count":2,"additionalInfo":` + c.info + `}}`
+		d, err := g.Decode([]byte(line), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var m struct {
+			User    struct{ Name string }
+			Related struct{ User []string }
+			Service struct {
+				Count          int
+				AdditionalInfo json.RawMessage
+			}
+			Logtide struct {
+				Unindexed map[string]json.RawMessage
+			}
+		}
+		if err := json.Unmarshal(d.Body, &m); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if m.User.Name != "alice" || fmt.Sprint(m.Related.User) != "[alice]" || m.Service.Count != 2 {
+			t.Errorf("%s: user.name %q related.user %v count %d", c.name, m.User.Name, m.Related.User, m.Service.Count)
+		}
+		moved := m.Logtide.Unindexed["service.additionalInfo"]
+		if c.moved {
+			if string(m.Service.AdditionalInfo) != "null" || !jsonSame(moved, []byte(c.info)) {
+				t.Errorf("%s: not moved: %.80s / %.80s", c.name, m.Service.AdditionalInfo, moved)
+			}
+		} else if moved != nil || !jsonSame(m.Service.AdditionalInfo, []byte(c.info)) {
+			t.Errorf("%s: moved: %.80s / %.80s", c.name, m.Service.AdditionalInfo, moved)
 		}
 	}
 }

@@ -16,9 +16,11 @@ import (
 // with encoding/json).
 type recordFields struct {
 	arn, createdAt, updatedAt, typ []byte
-	// service is the raw service value; action is service.action when
-	// service is an object.
-	service, action []byte
+	// service is the raw service value; action and additionalInfo are
+	// service.action and service.additionalInfo when service is an object.
+	service, action, additionalInfo []byte
+	// userName is resource.accessKeyDetails.userName.
+	userName []byte
 }
 
 // scanRecord validates b as one JSON value (as json.Valid does) and
@@ -38,7 +40,11 @@ func scanRecord(b []byte) (recordFields, error) {
 			case "type":
 				f.typ = s.Value()
 			case "service":
-				f.service, f.action = scanService(&s, b)
+				f.service, f.action, f.additionalInfo = scanService(&s, b)
+			case "resource":
+				if v := scanResource(&s); v != nil {
+					f.userName = v
+				}
 			}
 		}
 	}
@@ -49,19 +55,41 @@ func scanRecord(b []byte) (recordFields, error) {
 }
 
 // scanService reads the service member's value at the cursor of s, a
-// scanner of b: it is returned raw, and so is its action member when it is
-// an object.
-func scanService(s *jsonscan.Scanner, b []byte) (service, action []byte) {
+// scanner of b: it is returned raw, and so are its action and
+// additionalInfo members when it is an object.
+func scanService(s *jsonscan.Scanner, b []byte) (service, action, additionalInfo []byte) {
 	start := s.Offset()
 	if !s.Object() {
-		return s.Value(), nil
+		return s.Value(), nil, nil
 	}
 	for s.Member() {
-		if string(s.Name()) == "action" {
+		switch string(s.Name()) {
+		case "action":
 			action = s.Value()
+		case "additionalInfo":
+			additionalInfo = s.Value()
 		}
 	}
-	return b[start:s.Offset()], action
+	return b[start:s.Offset()], action, additionalInfo
+}
+
+// scanResource reads the resource member's value at the cursor of s and
+// returns its accessKeyDetails.userName, raw (nil when absent).
+func scanResource(s *jsonscan.Scanner) (userName []byte) {
+	if !s.Object() {
+		return nil
+	}
+	for s.Member() {
+		if string(s.Name()) != "accessKeyDetails" || !s.Object() {
+			continue
+		}
+		for s.Member() {
+			if string(s.Name()) == "userName" {
+				userName = s.Value()
+			}
+		}
+	}
+	return userName
 }
 
 // members calls fn with the name and the raw value of each member of obj,
