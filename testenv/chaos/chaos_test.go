@@ -386,6 +386,23 @@ func (f *fleet) logPath(slot int) string {
 	return filepath.Join(f.dir, fmt.Sprintf("worker-%d.log", slot))
 }
 
+// waitStarted waits until the worker last started in slot says it is
+// starting to receive (its templates installed), or the context ends.
+func (f *fleet) waitStarted(ctx context.Context, slot int) error {
+	for {
+		b, err := os.ReadFile(f.logPath(slot))
+		if err != nil {
+			return err
+		}
+		if i := bytes.LastIndex(b, []byte("=== ")); i >= 0 && bytes.Contains(b[i:], []byte(`"msg":"worker starting"`)) {
+			return nil
+		}
+		if !sleep(ctx, 100*time.Millisecond) {
+			return fmt.Errorf("worker %d did not start receiving: %w", slot, ctx.Err())
+		}
+	}
+}
+
 // start launches a worker in slot, appending its output to the slot's log.
 func (f *fleet) start(slot int) error {
 	f.mu.Lock()

@@ -190,6 +190,13 @@ func TestClusterFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Stopped before they are receiving, the workers would wait for the
+	// cluster before taking any message: the outage would meet no work.
+	for i := range 2 {
+		if err := fl.waitStarted(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
 	osStopped.Store(true)
 	if out, err := servicesSh(context.WithoutCancel(ctx), root, "stop", "opensearch"); err != nil {
 		t.Fatalf("stopping OpenSearch: %v\n%s", err, out)
