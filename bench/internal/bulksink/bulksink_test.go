@@ -2,6 +2,7 @@ package bulksink
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,8 +30,12 @@ type answer struct {
 }
 
 func post(t *testing.T, s *Sink) (int, answer) {
+	return postTo(t, s.URL+"/_bulk")
+}
+
+func postTo(t *testing.T, url string) (int, answer) {
 	t.Helper()
-	resp, err := http.Post(s.URL+"/_bulk", "application/x-ndjson", strings.NewReader(body))
+	resp, err := http.Post(url, "application/x-ndjson", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +68,32 @@ func TestBulkAnswersEveryItem(t *testing.T) {
 	}
 	if s.OK.Load() != 4 || len(s.Events()) != 1 {
 		t.Errorf("counted %d ok in %d events", s.OK.Load(), len(s.Events()))
+	}
+}
+
+// TestFilterPath: asked for the items' status only, as the worker asks,
+// the sink answers each item with its status, as the clusters do.
+func TestFilterPath(t *testing.T) {
+	s, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Throttle(2, 0)
+	code, a := postTo(t, s.URL+"/_bulk?filter_path=items.*.status,items.*.error.type")
+	if code != http.StatusOK || len(a.Items) != 4 {
+		t.Fatalf("status %d, answer %+v", code, a)
+	}
+	statuses := ""
+	for i, op := range []string{"index", "index", "delete", "create"} {
+		it := a.Items[i][op]
+		if it.ID != "" || it.Index != "" || (it.Status == 429) != (it.Error != nil) {
+			t.Errorf("item %d: %+v", i, a.Items[i])
+		}
+		statuses += fmt.Sprint(it.Status, " ")
+	}
+	if statuses != "201 429 201 429 " {
+		t.Errorf("statuses %s", statuses)
 	}
 }
 

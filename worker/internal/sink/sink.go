@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/olivere/elastic/v7"
+
+	"github.com/logtide/logtide/worker/format/jsonscan"
 )
 
 // Options configures the connection to the cluster.
@@ -210,27 +212,118 @@ func (s *Sink) Bulk(ctx context.Context, items []Item) ([]Result, error) {
 	resp, err := s.client.PerformRequest(ctx, elastic.PerformRequestOptions{
 		Method:      http.MethodPost,
 		Path:        "/_bulk",
+		Params:      url.Values{"filter_path": {bulkFilter}},
 		Body:        buf.String(),
 		ContentType: "application/x-ndjson",
 	})
 	if err != nil {
 		return nil, classifyRequest(err)
 	}
-	var br bulkResponse
-	if err := json.Unmarshal(resp.Body, &br); err != nil {
-		return nil, &RequestError{Err: fmt.Errorf("bulk response (status %d) is not JSON: %w", resp.StatusCode, err)}
-	}
-	if len(br.Items) != len(items) {
-		return nil, &RequestError{Err: fmt.Errorf("%d results for %d items", len(br.Items), len(items))}
-	}
-	out := make([]Result, len(items))
-	for i, r := range br.Items {
-		if r.Index == nil {
-			r.Index = r.Create
-		}
-		out[i] = classifyItem(r.Index)
+	out, err := readBulkResponse(resp.Body, len(items))
+	if err != nil {
+		return nil, &RequestError{Err: fmt.Errorf("bulk response (status %d): %w", resp.StatusCode, err)}
 	}
 	return out, nil
+}
+
+// bulkFilter keeps, of the answer to a bulk request, what the worker reads:
+// each item's status and error. The whole answer (index, id, version,
+// shards, sequence numbers of every item) is several times longer, and
+// reading it cost as much CPU as decoding a record of a flow log.
+// Elasticsearch and OpenSearch both honour filter_path; an answer sent
+// whole reads the same.
+const bulkFilter = "items.*.status,items.*.error.type,items.*.error.reason"
+
+// readBulkResponse reads the result of each of the n items of a bulk
+// request from its answer.
+func readBulkResponse(body []byte, n int) ([]Result, error) {
+	s := jsonscan.New(body)
+	if !s.Object() {
+		return nil, errors.New("not a JSON object")
+	}
+	out := make([]Result, 0, n)
+	found := false
+	for s.Member() {
+		if string(s.Name()) != "items" {
+			continue
+		}
+		if found || !s.Array() {
+			return nil, errors.New("items is not one array")
+		}
+		found = true
+		for s.Element() {
+			it, ok := readItem(&s)
+			if !ok {
+				out = append(out, classifyItem(nil))
+				continue
+			}
+			out = append(out, classifyItem(&it))
+		}
+	}
+	switch err := s.End(); {
+	case err != nil:
+		return nil, fmt.Errorf("not JSON: %w", err)
+	case !found:
+		return nil, errors.New("no items")
+	case len(out) != n:
+		return nil, fmt.Errorf("%d results for %d items", len(out), n)
+	}
+	return out, nil
+}
+
+// readItem reads one element of a bulk answer's items at the cursor of s:
+// {"<action>":{"status":N,"error":{"type":T,"reason":R}}}, anything else
+// ignored. It reports false when there is no action object.
+func readItem(s *jsonscan.Scanner) (it bulkItem, ok bool) {
+	if !s.Object() {
+		return it, false
+	}
+	for s.Member() {
+		// The action's name: index, create, update or delete. An item
+		// has one.
+		if ok || !s.Object() {
+			continue
+		}
+		ok = true
+		for s.Member() {
+			switch string(s.Name()) {
+			case "status":
+				it.Status, _ = strconv.Atoi(string(s.Value()))
+			case "error":
+				it.Error = readError(s)
+			}
+		}
+	}
+	return it, ok
+}
+
+// readError reads an item's error at the cursor of s: an object with a
+// type and a reason, or (from something else than a cluster) any value,
+// kept as the reason.
+func readError(s *jsonscan.Scanner) *itemError {
+	e := &itemError{}
+	if !s.Object() {
+		v := s.Value()
+		if len(v) > 0 && v[0] == '"' {
+			e.Reason = jsonscan.String(v)
+		} else {
+			e.Reason = string(v)
+		}
+		return e
+	}
+	for s.Member() {
+		v := s.Value()
+		if len(v) == 0 || v[0] != '"' {
+			continue
+		}
+		switch string(s.Name()) {
+		case "type":
+			e.Type = jsonscan.String(v)
+		case "reason":
+			e.Reason = jsonscan.String(v)
+		}
+	}
+	return e
 }
 
 // actionOverhead bounds the bytes of an action line besides the index name
@@ -273,19 +366,14 @@ func writeJSONString(buf *strings.Builder, s string) {
 	buf.WriteByte('"')
 }
 
-type bulkResponse struct {
-	Items []struct {
-		Index  *bulkItem `json:"index"`
-		Create *bulkItem `json:"create"`
-	} `json:"items"`
+// bulkItem is the answer for one item: its status and its error, if any.
+type bulkItem struct {
+	Status int
+	Error  *itemError
 }
 
-type bulkItem struct {
-	Status int `json:"status"`
-	Error  *struct {
-		Type   string `json:"type"`
-		Reason string `json:"reason"`
-	} `json:"error"`
+type itemError struct {
+	Type, Reason string
 }
 
 func classifyItem(r *bulkItem) Result {

@@ -19,6 +19,9 @@ func fakeBulk(t *testing.T, requestStatus int) *httptest.Server {
 			http.NotFound(w, r)
 			return
 		}
+		if got := r.URL.Query().Get("filter_path"); got != bulkFilter {
+			t.Errorf("filter_path %q, want %q", got, bulkFilter)
+		}
 		if requestStatus != 0 {
 			w.WriteHeader(requestStatus)
 			fmt.Fprint(w, `{"error":{"type":"x","reason":"y"},"status":`, requestStatus, `}`)
@@ -84,6 +87,60 @@ func TestBulkClassifiesItems(t *testing.T) {
 	}
 }
 
+// TestReadBulkResponse: the answer is read whole or filtered (filter_path),
+// whatever the action, and an answer that does not account for every item
+// is an error of the request.
+func TestReadBulkResponse(t *testing.T) {
+	full := `{"took":3,"errors":true,"items":[` +
+		`{"index":{"_index":"gd-2026-03-01","_id":"a","_version":7,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":5,"_primary_term":1,"status":201}},` +
+		`{"create":{"_index":"x","_id":"b","status":409,"error":{"type":"version_conflict_engine_exception","reason":"[b]: version conflict, document already exists (current version [1])","index":"x","shard":"0"}}},` +
+		`{"index":{"_index":"x","_id":"c","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [remote.ip]","caused_by":{"type":"illegal_argument_exception","reason":"'x' is not an IP string literal."}}}},` +
+		`{"index":{"_index":"x","_id":"d","status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"}}},` +
+		`{"update":{"status":200}},` +
+		`{"index":{"status":500,"error":"a proxy wrote a string"}},` +
+		`{"index":{"status":400,"error":{"type":"x","reason":"\u00e9\n"}}},` +
+		`{},` +
+		`{"index":{"error":{"type":"y"}}}` +
+		`]}`
+	filtered := `{"items":[{"index":{"status":201}},{"create":{"status":409,"error":{"type":"version_conflict_engine_exception","reason":"[b]: version conflict, document already exists (current version [1])"}}},` +
+		`{"index":{"status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [remote.ip]"}}},{"index":{"status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"}}},` +
+		`{"update":{"status":200}},{"index":{"status":500,"error":"a proxy wrote a string"}},{"index":{"status":400,"error":{"type":"x","reason":"é\n"}}},{},{"index":{"error":{"type":"y"}}}]}`
+	want := []Result{
+		{Outcome: Written, Status: 201},
+		{Outcome: Stale, Status: 409, ErrorType: "version_conflict_engine_exception", Reason: "version_conflict_engine_exception: [b]: version conflict, document already exists (current version [1])"},
+		{Outcome: Rejected, Status: 400, ErrorType: "mapper_parsing_exception", Reason: "mapper_parsing_exception: failed to parse field [remote.ip]"},
+		{Outcome: Retry, Status: 429, ErrorType: "es_rejected_execution_exception", Reason: "es_rejected_execution_exception: rejected execution of coordinating operation"},
+		{Outcome: Written, Status: 200},
+		{Outcome: Retry, Status: 500, Reason: ": a proxy wrote a string"},
+		{Outcome: Rejected, Status: 400, ErrorType: "x", Reason: "x: é\n"},
+		{Outcome: Retry, Reason: "no result for item"},
+		{Outcome: Retry, ErrorType: "y", Reason: "y: "},
+	}
+	for name, body := range map[string]string{"full": full, "filtered": filtered} {
+		got, err := readBulkResponse([]byte(body), len(want))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s item %d: %+v, want %+v", name, i, got[i], want[i])
+			}
+		}
+	}
+	for _, c := range []struct{ body, err string }{
+		{`{"items":[{"index":{"status":201}}]}`, "1 results for 2 items"},
+		{`{"took":1,"errors":false}`, "no items"},
+		{`{"items":{}}`, "items is not one array"},
+		{`{"items":[],"items":[]}`, "items is not one array"},
+		{`<html>502 Bad Gateway</html>`, "not a JSON object"},
+		{`{"items":[{"index":{"status":201}},{"index":{"status":201}}]`, "not JSON"},
+	} {
+		if _, err := readBulkResponse([]byte(c.body), 2); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: %v, want %q", c.body, err, c.err)
+		}
+	}
+}
+
 func TestBulkRequestErrors(t *testing.T) {
 	for _, c := range []struct {
 		status               int
@@ -130,5 +187,25 @@ func TestActionLineEscapes(t *testing.T) {
 	writeAction(&b, Item{Index: "dl", ID: "x"})
 	if b.String() != "{\"create\":{\"_index\":\"dl\",\"_id\":\"x\"}}\n" {
 		t.Errorf("unversioned action %q", b.String())
+	}
+}
+
+// BenchmarkReadBulkResponse reads the answer to a request of 2,000 items,
+// whole and as filter_path leaves it.
+func BenchmarkReadBulkResponse(b *testing.B) {
+	const n = 2000
+	for _, c := range []struct{ name, item string }{
+		{"whole", `{"index":{"_index":"vpcflow-2026-03-01","_id":"0123456789abcdef0123456789abcdef-1234","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":1234,"_primary_term":1,"status":201}}`},
+		{"filtered", `{"index":{"status":201}}`},
+	} {
+		body := []byte(`{"took":30,"errors":false,"items":[` + strings.Repeat(c.item+",", n-1) + c.item + `]}`)
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for range b.N {
+				if _, err := readBulkResponse(body, n); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
