@@ -34,8 +34,12 @@ func (b *bench) formatFloors() error {
 		if spec.Name == guardduty.Name || spec.Floor == nil {
 			continue
 		}
+		records, err := b.formatRecords(spec)
+		if err != nil {
+			return err
+		}
 		s, err := corpus.Generate("typical-"+spec.Name, spec, format.GenerateOptions{
-			Seed: b.c.seed + 10 + uint64(i), Objects: b.c.formatObjects, RecordsPerObject: b.c.formatRecords, Prefix: "fmt-" + spec.Name,
+			Seed: b.c.seed + 10 + uint64(i), Objects: b.c.formatObjects, RecordsPerObject: records, Prefix: "fmt-" + spec.Name,
 		})
 		if err != nil {
 			return err
@@ -57,7 +61,25 @@ func (b *bench) formatFloors() error {
 }
 
 func (b *bench) formatLabel(s *corpus.Set) string {
-	return fmt.Sprintf("%s %d×%d", s.Name, len(s.Objects), b.c.formatRecords)
+	return fmt.Sprintf("%s %d×%d", s.Name, len(s.Objects), s.Lines/max(1, len(s.Objects)))
+}
+
+// formatRecords is the records per object that give a format's typical
+// corpus about -format-mb uncompressed (records are 100 bytes long in one
+// log type, 2 KB in another), or -format-records when it is set: too small
+// a corpus and the worker's fixed costs (start, connections, the last
+// polls) weigh on its CPU per GB.
+func (b *bench) formatRecords(spec format.Spec) (int, error) {
+	if b.c.formatRecords > 0 {
+		return b.c.formatRecords, nil
+	}
+	const probe = 1000
+	s, err := corpus.Generate("probe-"+spec.Name, spec, format.GenerateOptions{Seed: b.c.seed, Objects: 1, RecordsPerObject: probe, Prefix: "probe"})
+	if err != nil {
+		return 0, err
+	}
+	perRecord := float64(s.Raw) / float64(max(1, s.Lines))
+	return max(100, int(b.c.formatMB*1e6/perRecord)/b.c.formatObjects), nil
 }
 
 // formatRows runs the worker into the discarding sink on each other log

@@ -49,9 +49,10 @@ type config struct {
 	throttleItems  int
 	throttleReqs   int
 
-	// formatObjects and formatRecords shape each other format's typical
+	// formatObjects, formatRecords and formatMB shape each other format's typical
 	// corpus; cloudTrailHugeGiB sizes the large CloudTrail object.
 	formatObjects, formatRecords int
+	formatMB                     float64
 	cloudTrailHugeGiB            float64
 
 	out        string
@@ -88,7 +89,8 @@ func main() {
 	flag.IntVar(&c.throttleItems, "throttle-items", 2, "while throttling, answer 429 for one item in this many (0: none)")
 	flag.IntVar(&c.throttleReqs, "throttle-requests", 4, "while throttling, answer 429 for one whole bulk request in this many (0: none)")
 	flag.IntVar(&c.formatObjects, "format-objects", 40, "objects of each other log type's typical corpus (formats row)")
-	flag.IntVar(&c.formatRecords, "format-records", 2000, "records per object of each other log type's typical corpus")
+	flag.IntVar(&c.formatRecords, "format-records", 0, "records per object of each other log type's typical corpus (0: as many as -format-mb gives)")
+	flag.Float64Var(&c.formatMB, "format-mb", 150, "uncompressed size of each other log type's typical corpus, in MB, unless -format-records is set")
 	flag.Float64Var(&c.cloudTrailHugeGiB, "cloudtrail-huge-gib", 1.05, "uncompressed size of the large CloudTrail object, in GiB (0 skips it)")
 	rows := flag.String("rows", "moto,typical,tiny,huge,opensearch,throttle,formats", "rows to run besides the decode floors and the ElasticMQ + gofakes3 I/O floor")
 	workerArgs := flag.String("worker-args", "", "extra options for every worker run, space-separated (e.g. \"--bulk-flush-interval=5ms\"); they are printed with the results")
@@ -122,7 +124,7 @@ func main() {
 		c.levels = append(c.levels, n)
 	}
 	if c.typicalObjects < 1 || c.typicalFindings < 1 || c.tinyObjects < 1 || c.throttleObjects < 1 || c.concurrency < 1 || c.tinyConc < 1 || c.repeat < 1 ||
-		c.formatObjects < 1 || c.formatRecords < 1 || c.cloudTrailHugeGiB < 0 {
+		c.formatObjects < 1 || c.formatRecords < 0 || c.formatMB <= 0 || c.cloudTrailHugeGiB < 0 {
 		fatalf("corpus sizes and -concurrency must be positive")
 	}
 	if c.root == "" {
