@@ -142,7 +142,7 @@ type Batcher struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics.Metrics
-	in      chan []Entry
+	in      chan Entry
 	senders *limit.Adaptive
 	// maxBytes bounds one request: MaxBytes, lowered when the cluster
 	// refuses a request as too large.
@@ -173,7 +173,7 @@ func New(w Writer, o Options) *Batcher {
 		opts:    o,
 		log:     o.Logger,
 		metrics: m,
-		in:      make(chan []Entry),
+		in:      make(chan Entry),
 		ended:   make(chan struct{}, 1),
 		freed:   make(chan struct{}, 1),
 		senders: limit.New(1, o.Concurrency, func(n int) { m.BulkConcurrency.Set(float64(n)) }),
@@ -197,16 +197,11 @@ func signal(c chan struct{}) {
 // Ended tells the batcher that a producer has submitted its last entry.
 func (b *Batcher) Ended() { signal(b.ended) }
 
-// Submit hands entries to the batcher, which takes the slice: a producer
-// hands them over a few dozen at a time, since a hand-over costs as much as
-// reading a short record. Once it returns nil, each entry's Owner is told
-// its outcome; an error (ctx is done) means none was taken.
-func (b *Batcher) Submit(ctx context.Context, es []Entry) error {
-	if len(es) == 0 {
-		return nil
-	}
+// Submit hands an entry to the batcher. Once it returns nil, e.Owner is told
+// its outcome; an error (ctx is done) means the entry was not taken.
+func (b *Batcher) Submit(ctx context.Context, e Entry) error {
 	select {
-	case b.in <- es:
+	case b.in <- e:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -265,20 +260,18 @@ func (b *Batcher) Run(ctx context.Context) {
 	}
 	for {
 		select {
-		case es, ok := <-b.in:
+		case e, ok := <-b.in:
 			if !ok {
 				send()
 				return
 			}
-			for i := range es {
-				if len(cur) == 0 {
-					flush.Reset(b.opts.FlushInterval)
-				}
-				cur = append(cur, es[i])
-				size += es[i].size()
-				if len(cur) >= b.opts.MaxDocs || int64(size) >= b.maxBytes.Load() {
-					send()
-				}
+			if len(cur) == 0 {
+				flush.Reset(b.opts.FlushInterval)
+			}
+			cur = append(cur, e)
+			size += e.size()
+			if len(cur) >= b.opts.MaxDocs || int64(size) >= b.maxBytes.Load() {
+				send()
 			}
 		case <-flush.C:
 			send()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,7 +122,7 @@ func run(t *testing.T, w Writer, o Options, owners ...*owner) {
 	for i, ow := range owners {
 		for j := range ow.want {
 			e := Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("o%d-%d", i, j), Body: []byte(`{}`)}, Owner: ow, Line: j + 1}
-			if err := b.Submit(ctx, []Entry{e}); err != nil {
+			if err := b.Submit(ctx, e); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -299,12 +298,12 @@ func TestRequestsFitTheCluster(t *testing.T) {
 	a := newOwner(101)
 	doc := []byte(`{"x":"` + strings.Repeat("a", 1000) + `"}`)
 	for i := range 100 {
-		if err := b.Submit(ctx, []Entry{{Item: sink.Item{Index: "i", ID: fmt.Sprintf("d%d", i), Body: doc}, Owner: a, Line: i + 1}}); err != nil {
+		if err := b.Submit(ctx, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("d%d", i), Body: doc}, Owner: a, Line: i + 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	huge := Entry{Item: sink.Item{Index: "i", ID: "huge", Body: []byte(`{"x":"` + strings.Repeat("b", 50<<10) + `"}`)}, Owner: a, Line: 101}
-	if err := b.Submit(ctx, []Entry{huge}); err != nil {
+	if err := b.Submit(ctx, huge); err != nil {
 		t.Fatal(err)
 	}
 	// Sent when full or at the end: wait for the first round's outcomes.
@@ -323,7 +322,7 @@ func TestRequestsFitTheCluster(t *testing.T) {
 	// A second round: the size that fits is known, no request is refused.
 	a2 := newOwner(100)
 	for i := range 100 {
-		if err := b.Submit(ctx, []Entry{{Item: sink.Item{Index: "i", ID: fmt.Sprintf("e%d", i), Body: doc}, Owner: a2, Line: i + 1}}); err != nil {
+		if err := b.Submit(ctx, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("e%d", i), Body: doc}, Owner: a2, Line: i + 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -436,60 +435,5 @@ func TestStalledRequestsHaveADeadline(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("three stalled requests took %s", took)
-	}
-}
-
-// TestSubmitMany: entries handed over together still make requests of at
-// most MaxDocs, in order, and each has its outcome once.
-func TestSubmitMany(t *testing.T) {
-	o := testOptions()
-	o.MaxDocs = 4
-	o.FlushInterval = time.Hour // only full requests and the end send
-	if err := o.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	w := &fakeWriter{}
-	b := New(w, o)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var running sync.WaitGroup
-	running.Go(func() { b.Run(ctx) })
-	ow := newOwner(10)
-	var es []Entry
-	for i := range 10 {
-		es = append(es, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprint(i), Body: []byte(`{}`)}, Owner: ow, Line: i + 1})
-	}
-	if err := b.Submit(ctx, es[:7]); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Submit(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Submit(ctx, es[7:]); err != nil {
-		t.Fatal(err)
-	}
-	b.Ended()
-	select {
-	case <-ow.done:
-	case <-ctx.Done():
-		t.Fatalf("outcomes missing: %v", ow.outcomes)
-	}
-	b.Close()
-	running.Wait()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	// Requests go out concurrently: their order is not fixed.
-	var reqs []string
-	for _, c := range w.calls {
-		reqs = append(reqs, fmt.Sprint(c))
-	}
-	slices.Sort(reqs)
-	if got := fmt.Sprint(reqs); got != "[[0 1 2 3] [4 5 6 7] [8 9]]" {
-		t.Errorf("requests %s", got)
-	}
-	for id, out := range ow.outcomes {
-		if out != "written" {
-			t.Errorf("%s: %s", id, out)
-		}
 	}
 }

@@ -54,8 +54,8 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	t := p.newTracker(o)
 	var bytes int64
 	err := p.stream(ctx, t, f, &bytes)
-	t.end(ctx, err)
 	p.bulk.Ended()
+	t.end(err)
 	<-t.done // every submitted document has its outcome
 	c, err := t.result()
 	if err == nil && !c.balanced() {

@@ -48,12 +48,6 @@ type tracker struct {
 	records   *recordCounters
 	progress  *atomic.Uint64
 
-	// pending are entries not yet handed to the batcher, and unread the
-	// records read since; only the stream touches them.
-	pending      []bulk.Entry
-	pendingBytes int
-	unread       int
-
 	mu          sync.Mutex
 	c           counts
 	outstanding int
@@ -67,7 +61,12 @@ func (p *Pipeline) newTracker(ref objectRef) *tracker {
 }
 
 // read counts one record read.
-func (t *tracker) read() { t.unread++ }
+func (t *tracker) read() {
+	t.progress.Add(1)
+	t.mu.Lock()
+	t.c.read++
+	t.mu.Unlock()
+}
 
 // skip counts one record read that holds nothing to index.
 func (t *tracker) skip() {
@@ -77,44 +76,13 @@ func (t *tracker) skip() {
 	t.records.skipped.Inc()
 }
 
-// Entries go to the bulk layer by chunks of up to chunkDocs documents or
-// chunkBytes bytes (the first to be reached), and at the end of the object.
-const (
-	chunkDocs  = 64
-	chunkBytes = 256 << 10
-)
-
-// submit hands one document to the bulk layer, with those before it in its
-// chunk once the chunk is full.
+// submit hands one document to the bulk layer.
 func (t *tracker) submit(ctx context.Context, e bulk.Entry) error {
-	if t.pending == nil {
-		t.pending = make([]bulk.Entry, 0, chunkDocs)
-	}
-	t.pending = append(t.pending, e)
-	t.pendingBytes += len(e.Body)
-	if len(t.pending) < chunkDocs && t.pendingBytes < chunkBytes {
-		return nil
-	}
-	return t.flush(ctx)
-}
-
-// flush counts the records read and hands the pending entries to the bulk
-// layer (which takes the slice).
-func (t *tracker) flush(ctx context.Context) error {
-	chunk, read := t.pending, t.unread
-	t.pending, t.pendingBytes, t.unread = nil, 0, 0
-	t.progress.Add(uint64(read))
 	t.mu.Lock()
-	t.c.read += read
-	t.outstanding += len(chunk)
+	t.outstanding++
 	t.mu.Unlock()
-	if err := t.batcher.Submit(ctx, chunk); err != nil {
-		t.mu.Lock()
-		if t.err == nil {
-			t.err = err
-		}
-		t.outstanding -= len(chunk)
-		t.mu.Unlock()
+	if err := t.batcher.Submit(ctx, e); err != nil {
+		t.fail(err)
 		return err
 	}
 	return nil
@@ -177,12 +145,8 @@ func (t *tracker) fail(err error) {
 	t.resolveIfDone()
 }
 
-// end marks the stream as finished (err non-nil if it broke off), once
-// what it read is handed over.
-func (t *tracker) end(ctx context.Context, err error) {
-	if ferr := t.flush(ctx); err == nil {
-		err = ferr
-	}
+// end marks the stream as finished (err non-nil if it broke off).
+func (t *tracker) end(err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err != nil && t.err == nil {
