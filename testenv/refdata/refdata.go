@@ -1,11 +1,13 @@
-// Package refdata locates the public reference samples kept beside the
-// repository, in ../shared/data (real AWS logs and notifications from
-// permissively licensed projects; their PROVENANCE.md says where each comes
-// from). The project does not ship them: its own fixtures, in testdata/
+// Package refdata locates the public reference samples (real AWS logs and
+// notifications from permissively licensed projects; their PROVENANCE.md
+// says where each comes from) in the folder SHARED_DATA names. The Makefile
+// and .ci/run set it to ../shared/data, where they are kept beside the
+// repository; the Go code assumes no place outside the repository. The project does not ship them: its own fixtures, in testdata/
 // folders and from its generators, cover every case its tests need, and the
 // tests below read the samples as a second, independent check.
 //
-// Where the folder is missing (a clone of the repository alone), the tests
+// Where the folder is missing (a clone of the repository alone) or
+// SHARED_DATA is not set (a plain go test), the tests
 // that read it are skipped and `make test` says so in one line. CI sets
 // LOGTIDE_REQUIRE_SHARED_DATA=1, which turns a missing folder into a
 // failure, so there they always run.
@@ -14,24 +16,21 @@ package refdata
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
 // RequireEnv, when set to 1, makes a missing folder a failure.
 const RequireEnv = "LOGTIDE_REQUIRE_SHARED_DATA"
 
+// Env names the reference data folder.
+const Env = "SHARED_DATA"
+
 // Find returns the reference data folder when sub exists in it: for tests
 // that merely take extra inputs from it (fuzz seeds).
 func Find(sub string) (string, bool) {
-	dir := os.Getenv("SHARED_DATA")
+	dir := os.Getenv(Env)
 	if dir == "" {
-		_, file, _, ok := runtime.Caller(0)
-		if !ok {
-			return "", false
-		}
-		// This file is <repo>/testenv/refdata/refdata.go.
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data")
+		return "", false
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -41,16 +40,16 @@ func Find(sub string) (string, bool) {
 	return abs, err == nil
 }
 
-// Dir returns the reference data folder ($SHARED_DATA, or ../shared/data
-// beside the repository), after checking that sub exists in it. Without it
-// the test is skipped, or fails when RequireEnv is set.
+// Dir returns the reference data folder ($SHARED_DATA), after checking
+// that sub exists in it. Without it the test is skipped, or fails when
+// RequireEnv is set.
 func Dir(tb testing.TB, sub string) string {
 	tb.Helper()
 	abs, ok := Find(sub)
 	if !ok {
 		where := filepath.Join(abs, sub)
 		if abs == "" {
-			where = "../shared/data/" + sub
+			where = sub + " in $" + Env + " (not set; make sets it to ../shared/data)"
 		}
 		if os.Getenv(RequireEnv) == "1" {
 			tb.Fatalf("reference samples not found at %s (%s=1)", where, RequireEnv)
