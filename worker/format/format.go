@@ -19,6 +19,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Format is one log type.
@@ -261,6 +263,22 @@ type Options struct {
 	// Location is the time zone choosing the date in index names; nil means
 	// UTC.
 	Location *time.Location
+}
+
+// WithDefaults returns o with its defaults filled in: the format's own
+// index prefix, defaultPrefix, when none is set, and UTC. The prefix must
+// be able to start an index name.
+func (o Options) WithDefaults(defaultPrefix string) (Options, error) {
+	if o.IndexPrefix == "" {
+		o.IndexPrefix = defaultPrefix
+	}
+	if err := indexname.Check(o.IndexPrefix); err != nil {
+		return o, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	return o, nil
 }
 
 // Engine is the search engine the worker writes to, as far as mappings

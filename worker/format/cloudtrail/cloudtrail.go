@@ -19,7 +19,6 @@ import (
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/ecs"
 	"github.com/logtide/logtide/worker/format/jsonscan"
-	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Name is the format's name.
@@ -48,14 +47,9 @@ type CloudTrail struct {
 // New returns the format for a run. The index prefix defaults to
 // "cloudtrail".
 func New(o format.Options) (*CloudTrail, error) {
-	if o.IndexPrefix == "" {
-		o.IndexPrefix = Name
-	}
-	if err := indexname.Check(o.IndexPrefix); err != nil {
-		return nil, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
+	o, err := o.WithDefaults(Name)
+	if err != nil {
+		return nil, err
 	}
 	return &CloudTrail{prefix: o.IndexPrefix, loc: o.Location}, nil
 }

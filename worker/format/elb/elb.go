@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/logtide/logtide/worker/format"
-	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Name is the format's name.
@@ -53,14 +52,9 @@ type ELB struct {
 
 // New returns the format for a run. The index prefix defaults to "elb".
 func New(o format.Options) (*ELB, error) {
-	if o.IndexPrefix == "" {
-		o.IndexPrefix = Name
-	}
-	if err := indexname.Check(o.IndexPrefix); err != nil {
-		return nil, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
+	o, err := o.WithDefaults(Name)
+	if err != nil {
+		return nil, err
 	}
 	return &ELB{prefix: o.IndexPrefix, loc: o.Location}, nil
 }

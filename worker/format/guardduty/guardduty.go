@@ -24,7 +24,6 @@ import (
 	"github.com/logtide/logtide/worker/format/ecs"
 	"github.com/logtide/logtide/worker/format/jsonscan"
 	"github.com/logtide/logtide/worker/format/jsonw"
-	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Name is the format's name.
@@ -73,14 +72,9 @@ type GuardDuty struct {
 // New returns the format for a run. The index prefix defaults to
 // "guardduty".
 func New(o format.Options) (*GuardDuty, error) {
-	if o.IndexPrefix == "" {
-		o.IndexPrefix = Name
-	}
-	if err := indexname.Check(o.IndexPrefix); err != nil {
-		return nil, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
+	o, err := o.WithDefaults(Name)
+	if err != nil {
+		return nil, err
 	}
 	return &GuardDuty{prefix: o.IndexPrefix, loc: o.Location}, nil
 }

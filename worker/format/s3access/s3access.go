@@ -29,7 +29,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +37,6 @@ import (
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/ecs"
 	"github.com/logtide/logtide/worker/format/jsonw"
-	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Name is the format's name.
@@ -64,14 +62,9 @@ type S3Access struct {
 // New returns the format for a run. The index prefix defaults to
 // "s3access".
 func New(o format.Options) (*S3Access, error) {
-	if o.IndexPrefix == "" {
-		o.IndexPrefix = Name
-	}
-	if err := indexname.Check(o.IndexPrefix); err != nil {
-		return nil, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
+	o, err := o.WithDefaults(Name)
+	if err != nil {
+		return nil, err
 	}
 	return &S3Access{prefix: o.IndexPrefix, loc: o.Location}, nil
 }

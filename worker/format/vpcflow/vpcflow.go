@@ -15,7 +15,6 @@ package vpcflow
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
@@ -25,7 +24,6 @@ import (
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/ecs"
 	"github.com/logtide/logtide/worker/format/jsonw"
-	"github.com/logtide/logtide/worker/internal/indexname"
 )
 
 // Name is the format's name.
@@ -52,14 +50,9 @@ type VPCFlow struct {
 
 // New returns the format for a run. The index prefix defaults to "vpcflow".
 func New(o format.Options) (*VPCFlow, error) {
-	if o.IndexPrefix == "" {
-		o.IndexPrefix = Name
-	}
-	if err := indexname.Check(o.IndexPrefix); err != nil {
-		return nil, fmt.Errorf("index prefix %q: %w", o.IndexPrefix, err)
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
+	o, err := o.WithDefaults(Name)
+	if err != nil {
+		return nil, err
 	}
 	return &VPCFlow{prefix: o.IndexPrefix, loc: o.Location}, nil
 }
