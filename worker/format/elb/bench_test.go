@@ -2,7 +2,6 @@ package elb
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"testing"
 
@@ -32,21 +31,6 @@ func benchObjects(b *testing.B) (keys []string, stored [][]byte, raw int64) {
 	return keys, stored, raw
 }
 
-// measure runs the benchmark loop with fn and reports, beside MB/s of
-// uncompressed content, the CPU time used per GB of it (cpu-s/GB), which
-// holds on a busy machine where MB/s does not.
-func measure(b *testing.B, size int64, fn func()) {
-	b.SetBytes(size)
-	b.ReportAllocs()
-	start := formattest.CPUTime()
-	for b.Loop() {
-		fn()
-	}
-	if used := formattest.CPUTime() - start; used > 0 {
-		b.ReportMetric(used.Seconds()/(float64(b.N)*float64(size)/1e9), "cpu-s/GB")
-	}
-}
-
 // BenchmarkDecode reads generated objects as the worker does: decompressed
 // (gzip for ALB and NLB objects), cut into lines, each line decoded into
 // its document. MB/s and cpu-s/GB are of uncompressed content; set them
@@ -54,28 +38,14 @@ func measure(b *testing.B, size int64, fn func()) {
 func BenchmarkDecode(b *testing.B) {
 	f := mustELB(b, format.Options{})
 	keys, stored, raw := benchObjects(b)
-	measure(b, raw, func() {
+	formattest.Measure(b, raw, func() {
 		for i, s := range stored {
-			in, err := decode.Open(bytes.NewReader(s))
-			if err != nil {
-				b.Fatal(err)
-			}
-			sc := decode.NewScanner(in, decode.DefaultMaxLine)
 			dec := f.Decoder(format.Object{Bucket: "bench", Key: keys[i]})
-			for {
-				rec, n, err := sc.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
+			formattest.EachLine(b, s, func(rec []byte, n int) {
 				if _, err := dec.Decode(rec, n); err != nil {
 					b.Fatal(err)
 				}
-			}
-			sc.Close()
-			in.Close()
+			})
 		}
 	})
 }
@@ -85,7 +55,7 @@ func BenchmarkDecode(b *testing.B) {
 // the lines into their quoted fields, the numbers read with strconv.
 func BenchmarkFloor(b *testing.B) {
 	_, stored, raw := benchObjects(b)
-	measure(b, raw, func() {
+	formattest.Measure(b, raw, func() {
 		for _, s := range stored {
 			in, err := decode.Open(bytes.NewReader(s))
 			if err != nil {
@@ -121,7 +91,7 @@ func BenchmarkDecodeLines(b *testing.B) {
 		}
 		objects = append(objects, object{f.Decoder(format.Object{Bucket: "bench", Key: keys[i]}), bytes.Split(bytes.TrimSpace(content), []byte("\n"))})
 	}
-	measure(b, raw, func() {
+	formattest.Measure(b, raw, func() {
 		for _, o := range objects {
 			for n, l := range o.lines {
 				if _, err := o.dec.Decode(l, n+1); err != nil {

@@ -367,3 +367,42 @@ func Testdata(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// EachLine reads a stored object as the worker reads one framed in lines:
+// decompressed, cut into lines, fn called with each and its number. For
+// benchmarks: the line is the scanner's, valid until fn returns.
+func EachLine(t testing.TB, stored []byte, fn func(line []byte, n int)) {
+	t.Helper()
+	in, err := decode.Open(bytes.NewReader(stored))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	sc := decode.NewScanner(in, decode.DefaultMaxLine)
+	defer sc.Close()
+	for {
+		line, n, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(line, n)
+	}
+}
+
+// Measure runs a benchmark's loop with fn, one pass over size bytes of
+// records each, and reports beside MB/s the CPU time used per GB of them
+// (cpu-s/GB), which holds on a busy machine where MB/s does not.
+func Measure(b *testing.B, size int64, fn func()) {
+	b.SetBytes(size)
+	b.ReportAllocs()
+	start := CPUTime()
+	for b.Loop() {
+		fn()
+	}
+	if used := CPUTime() - start; used > 0 {
+		b.ReportMetric(used.Seconds()/(float64(b.N)*float64(size)/1e9), "cpu-s/GB")
+	}
+}

@@ -3,13 +3,10 @@ package resolver
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/formattest"
-	"github.com/logtide/logtide/worker/internal/decode"
 )
 
 // The worker's CPU per GB for this format must stay within twice the
@@ -32,47 +29,11 @@ func benchObject(b *testing.B) (stored []byte, records [][]byte, size int) {
 	if err := c.WriteObject(&gz, 0); err != nil {
 		b.Fatal(err)
 	}
-	eachRecord(b, gz.Bytes(), func(rec []byte, _ int) {
+	formattest.EachLine(b, gz.Bytes(), func(rec []byte, _ int) {
 		records = append(records, bytes.Clone(rec))
 		size += len(rec) + 1
 	})
 	return gz.Bytes(), records, size
-}
-
-// measure runs the benchmark loop with fn and reports the CPU time used per
-// GB of records.
-func measure(b *testing.B, size int, fn func()) {
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	start := formattest.CPUTime()
-	for b.Loop() {
-		fn()
-	}
-	if used := formattest.CPUTime() - start; used > 0 {
-		b.ReportMetric(used.Seconds()/(float64(b.N)*float64(size)/1e9), "cpu-s/GB")
-	}
-}
-
-// eachRecord reads a stored object as the worker does: decompressed and cut
-// into lines.
-func eachRecord(b *testing.B, stored []byte, fn func(rec []byte, n int)) {
-	in, err := decode.Open(bytes.NewReader(stored))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer in.Close()
-	sc := decode.NewScanner(in, decode.DefaultMaxLine)
-	defer sc.Close()
-	for {
-		rec, n, err := sc.Next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		fn(rec, n)
-	}
 }
 
 // BenchmarkDecode is the worker's work on an object of this format:
@@ -84,9 +45,9 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	stored, _, size := benchObject(b)
 	o := format.Object{Bucket: "bench", Key: "AWSLogs/123456789012/vpcdnsquerylogs/vpc-1/2026/01/05/x.log.gz"}
-	measure(b, size, func() {
+	formattest.Measure(b, int64(size), func() {
 		dec := r.Decoder(o)
-		eachRecord(b, stored, func(rec []byte, n int) {
+		formattest.EachLine(b, stored, func(rec []byte, n int) {
 			if _, err := dec.Decode(rec, n); err != nil {
 				b.Fatal(err)
 			}
@@ -99,8 +60,8 @@ func BenchmarkDecode(b *testing.B) {
 // decoder reads.
 func BenchmarkFloor(b *testing.B) {
 	stored, _, size := benchObject(b)
-	measure(b, size, func() {
-		eachRecord(b, stored, func(rec []byte, _ int) {
+	formattest.Measure(b, int64(size), func() {
+		formattest.EachLine(b, stored, func(rec []byte, _ int) {
 			var f floorRecord
 			if err := json.Unmarshal(rec, &f); err != nil {
 				b.Fatal(err)
@@ -118,7 +79,7 @@ func BenchmarkDecodeRecords(b *testing.B) {
 	}
 	_, records, size := benchObject(b)
 	dec := r.Decoder(format.Object{Bucket: "bench", Key: "k"})
-	measure(b, size, func() {
+	formattest.Measure(b, int64(size), func() {
 		for n, rec := range records {
 			if _, err := dec.Decode(rec, n+1); err != nil {
 				b.Fatal(err)

@@ -17,27 +17,12 @@ func benchObject(b *testing.B, n int) []byte {
 	return objectBytes(b, c, 0)
 }
 
-// measure runs the benchmark loop with fn and reports, beside MB/s, the CPU
-// time used per GB of log (cpu-s/GB), which holds on a busy machine where
-// MB/s does not.
-func measure(b *testing.B, size int64, fn func()) {
-	b.SetBytes(size)
-	b.ReportAllocs()
-	start := formattest.CPUTime()
-	for b.Loop() {
-		fn()
-	}
-	if used := formattest.CPUTime() - start; used > 0 {
-		b.ReportMetric(used.Seconds()/(float64(b.N)*float64(size)/1e9), "cpu-s/GB")
-	}
-}
-
 // BenchmarkDecode cuts a generated object into lines and decodes each
 // (make bench measures the whole worker).
 func BenchmarkDecode(b *testing.B) {
 	raw := benchObject(b, 2000)
 	f := mustNew(b, format.Options{})
-	measure(b, int64(len(raw)), func() {
+	formattest.Measure(b, int64(len(raw)), func() {
 		dec := f.Decoder(format.Object{Bucket: "logs", Key: simpleKey})
 		n := 0
 		for rest := raw; len(rest) > 0; {
@@ -60,7 +45,7 @@ func BenchmarkFloor(b *testing.B) {
 	raw := benchObject(b, 2000)
 	var fields [][]byte
 	var sum int64
-	measure(b, int64(len(raw)), func() {
+	formattest.Measure(b, int64(len(raw)), func() {
 		for rest := raw; len(rest) > 0; {
 			i := bytes.IndexByte(rest, '\n')
 			line := rest[:i]

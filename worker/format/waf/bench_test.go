@@ -3,12 +3,10 @@ package waf
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/logtide/logtide/worker/format"
-	"github.com/logtide/logtide/worker/internal/decode"
+	"github.com/logtide/logtide/worker/format/formattest"
 )
 
 // The worker's CPU per GB of WAF logs must stay within twice the floor:
@@ -35,28 +33,6 @@ func benchObject(b *testing.B) (format.Object, []byte, int64) {
 	return format.Object{Bucket: "bench", Key: c.Objects()[0].Key}, stored.Bytes(), int64(len(gunzip(b, stored.Bytes())))
 }
 
-// eachRecord decompresses stored and calls fn with every line, as the
-// worker reads an object.
-func eachRecord(b *testing.B, stored []byte, fn func(rec []byte, n int)) {
-	in, err := decode.Open(bytes.NewReader(stored))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer in.Close()
-	sc := decode.NewScanner(in, decode.DefaultMaxLine)
-	defer sc.Close()
-	for {
-		rec, n, err := sc.Next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		fn(rec, n)
-	}
-}
-
 func BenchmarkDecode(b *testing.B) {
 	w, err := New(format.Options{})
 	if err != nil {
@@ -67,7 +43,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		dec := w.Decoder(o)
-		eachRecord(b, stored, func(rec []byte, n int) {
+		formattest.EachLine(b, stored, func(rec []byte, n int) {
 			if _, err := dec.Decode(rec, n); err != nil {
 				b.Fatal(err)
 			}
@@ -80,7 +56,7 @@ func BenchmarkFloor(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		eachRecord(b, stored, func(rec []byte, _ int) {
+		formattest.EachLine(b, stored, func(rec []byte, _ int) {
 			var r floorRecord
 			if err := json.Unmarshal(rec, &r); err != nil {
 				b.Fatal(err)
@@ -97,7 +73,7 @@ func BenchmarkDecodeOnly(b *testing.B) {
 	}
 	o, stored, size := benchObject(b)
 	var lines [][]byte
-	eachRecord(b, stored, func(rec []byte, _ int) { lines = append(lines, bytes.Clone(rec)) })
+	formattest.EachLine(b, stored, func(rec []byte, _ int) { lines = append(lines, bytes.Clone(rec)) })
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
