@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/logtide/logtide/worker/format"
+	"github.com/logtide/logtide/worker/format/jsonw"
 )
 
 // summary is what Findings reports about the finding last rendered.
@@ -209,7 +210,7 @@ func (g *gen) expand(tmpl string) {
 		if j < 0 {
 			break
 		}
-		w.b = appendJSONChars(w.b, tmpl[:i])
+		w.b = jsonw.Chars(w.b, tmpl[:i])
 		var val string
 		switch tmpl[i+1 : i+j] {
 		case "instance":
@@ -239,10 +240,10 @@ func (g *gen) expand(tmpl string) {
 		case "n":
 			w.b = strconv.AppendInt(w.b, int64(g.signals), 10)
 		}
-		w.b = appendJSONChars(w.b, val)
+		w.b = jsonw.Chars(w.b, val)
 		tmpl = tmpl[i+j+1:]
 	}
-	w.b = appendJSONChars(w.b, tmpl)
+	w.b = jsonw.Chars(w.b, tmpl)
 	w.b = append(w.b, '"')
 	w.comma = true
 }

@@ -3,7 +3,8 @@ package guardduty
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/logtide/logtide/worker/format/jsonw"
 )
 
 // jw appends compact JSON to a reusable buffer. Findings are written by hand
@@ -41,7 +42,7 @@ func (w *jw) closeArr() { w.b = append(w.b, ']'); w.comma = true }
 func (w *jw) obj(k string) { w.key(k); w.open() }
 func (w *jw) arr(k string) { w.key(k); w.openArr() }
 
-func (w *jw) str(s string) { w.sep(); w.b = appendJSONString(w.b, s); w.comma = true }
+func (w *jw) str(s string) { w.sep(); w.b = jsonw.String(w.b, s); w.comma = true }
 func (w *jw) num(n int64)  { w.sep(); w.b = strconv.AppendInt(w.b, n, 10); w.comma = true }
 func (w *jw) lit(s string) { w.sep(); w.b = append(w.b, s...); w.comma = true }
 
@@ -92,52 +93,3 @@ func (w *jw) fields(object []byte) {
 }
 
 const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Unlike encoding/json it does
-// not escape <, > and &: GuardDuty writes types like Backdoor:EC2/C&CActivity.B
-// verbatim.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	b = appendJSONChars(b, s)
-	return append(b, '"')
-}
-
-// appendJSONChars appends s escaped for use inside a JSON string.
-func appendJSONChars(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}

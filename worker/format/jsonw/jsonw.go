@@ -16,6 +16,13 @@ const hex = "0123456789abcdef"
 // encoding/json.
 func String(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = Chars(b, s)
+	return append(b, '"')
+}
+
+// Chars appends s escaped as the inside of a JSON string, without quotes:
+// for a string written in parts.
+func Chars(b []byte, s string) []byte {
 	start := 0
 	// Most values of a log record need no escape: the leading run of bytes
 	// that JSON holds as they are is found eight bytes at a time (an ARN
@@ -63,8 +70,7 @@ func String(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // Bytes appends v as a JSON string, as String does.
