@@ -61,6 +61,9 @@ type Options struct {
 	VisibilityTimeout time.Duration
 	// MaxReceiveCount before a message moves to the dead-letter queue (default 5).
 	MaxReceiveCount int
+	// NoNotification leaves the bucket without its notification, like a
+	// bucket whose objects predate it.
+	NoNotification bool
 }
 
 // Provision creates the queues (the main one with a redrive policy to the
@@ -104,6 +107,9 @@ func (c *Clients) Provision(ctx context.Context, o Options) (Stack, error) {
 		if !errors.As(err, &owned) {
 			return st, fmt.Errorf("create bucket: %w", err)
 		}
+	}
+	if o.NoNotification {
+		return st, nil
 	}
 	_, err = c.S3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
 		Bucket: aws.String(o.Bucket),

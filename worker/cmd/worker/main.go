@@ -62,6 +62,7 @@ type command struct {
 
 var commands = []command{
 	{"run", "index findings announced on an SQS queue (the service)", cmdRun},
+	{"backfill", "load the objects already in a bucket: index them here, or enqueue them for the fleet", cmdBackfill},
 	{"generate", "write realistic GuardDuty findings exports to a folder or a bucket", cmdGenerate},
 	{"healthcheck", "exit 0 if the worker's /healthz answers 200 (container health check)", cmdHealthcheck},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
@@ -118,7 +119,12 @@ func (u usageError) Unwrap() error { return u.error }
 
 // parseFlags parses a subcommand's options; --help prints its usage to stdout.
 func parseFlags(f *config.Flags, args []string, stdout io.Writer) error {
-	err := f.Parse(args)
+	return helpOrUsage(f, f.Parse(args), stdout)
+}
+
+// helpOrUsage prints the usage when err asks for help, and marks other
+// errors of parsing as bad usage.
+func helpOrUsage(f *config.Flags, err error, stdout io.Writer) error {
 	if errors.Is(err, flag.ErrHelp) {
 		f.PrintUsage(stdout)
 		return err

@@ -40,25 +40,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(f, args, stdout); err != nil {
 		return err
 	}
-	awsCfg, err := awsConfig(ctx)
+	awsCfg, fs, err := prepare(ctx, &c.Index)
 	if err != nil {
 		return err
-	}
-	c.Search.AWS = awsCfg
-	if c.Search.Region == "" {
-		c.Search.Region = awsCfg.Region
 	}
 	if err := c.Validate(); err != nil {
 		return usageError{err}
 	}
 	log := newLogger(stderr, c.LogLevel)
-	fs, err := newFormats(c.IndexPrefixes, c.Location)
-	if err != nil {
-		return usageError{err}
-	}
-	if err := config.CheckIndexNames(c.Pipeline.DeadLetterIndex, fs); err != nil {
-		return usageError{err}
-	}
 	router, err := route.New(fs, c.Routes)
 	if err != nil {
 		return usageError{fmt.Errorf("--route: %w", err)}
@@ -80,13 +69,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		wait = c.Pipeline.ExitWhenIdle // an idle exit must not wait on a long poll
 	}
 	q := queue.New(sqsClient, c.QueueURL, wait)
-	httpClient, err := searchhttp.New(ctx, c.Search)
-	if err != nil {
-		return fmt.Errorf("search cluster connection: %w", err)
-	}
-	logSearchConnection(log, c)
-	c.Sink.HTTPClient = httpClient
-	cluster, err := sink.New(c.Sink)
+	cluster, err := connect(ctx, log, c.Index)
 	if err != nil {
 		return err
 	}
@@ -131,6 +114,38 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return runErr
 }
 
+// prepare loads the AWS configuration (the search cluster's SigV4 uses
+// it) and builds the formats, for a command that indexes objects.
+func prepare(ctx context.Context, c *config.Index) (aws.Config, []format.Format, error) {
+	awsCfg, err := awsConfig(ctx)
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	c.Search.AWS = awsCfg
+	if c.Search.Region == "" {
+		c.Search.Region = awsCfg.Region
+	}
+	fs, err := newFormats(c.IndexPrefixes, c.Location)
+	if err != nil {
+		return aws.Config{}, nil, usageError{err}
+	}
+	if err := config.CheckIndexNames(c.Pipeline.DeadLetterIndex, fs); err != nil {
+		return aws.Config{}, nil, usageError{err}
+	}
+	return awsCfg, fs, nil
+}
+
+// connect builds the search cluster's client and says how it connects.
+func connect(ctx context.Context, log *slog.Logger, c config.Index) (*sink.Sink, error) {
+	httpClient, err := searchhttp.New(ctx, c.Search)
+	if err != nil {
+		return nil, fmt.Errorf("search cluster connection: %w", err)
+	}
+	logSearchConnection(log, c)
+	c.Sink.HTTPClient = httpClient
+	return sink.New(c.Sink)
+}
+
 // newFormats builds every format the worker knows, with the index prefixes
 // given (by format name) and the index time zone.
 func newFormats(prefixes map[string]string, loc *time.Location) ([]format.Format, error) {
@@ -161,7 +176,7 @@ func indexPatterns(fs []format.Format) []string {
 
 // logSearchConnection says how the worker authenticates to the cluster,
 // without any secret, and warns about settings that weaken the connection.
-func logSearchConnection(log *slog.Logger, c config.Run) {
+func logSearchConnection(log *slog.Logger, c config.Index) {
 	o := c.Search
 	attrs := []any{"auth", o.AuthMode(), "tls_verify", !o.InsecureSkipVerify}
 	switch o.AuthMode() {

@@ -248,3 +248,49 @@ func TestHelpNamesPasswordEnv(t *testing.T) {
 		t.Errorf("help does not say where the password comes from:\n%s", b.String())
 	}
 }
+
+func TestBackfillArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"s3://b/p/x", "--since", "2026-01-02", "--until", "2026-01-03"},
+		{"--since", "2026-01-02", "s3://b/p/x", "--until", "2026-01-03"},
+		{"--since", "2026-01-02", "--until", "2026-01-03", "s3://b/p/x"},
+	} {
+		var c Backfill
+		f := BackfillFlags(&c)
+		rest, err := f.ParseArgs(args, 1)
+		if err != nil || len(rest) != 1 {
+			t.Fatalf("%q: %v %v", args, rest, err)
+		}
+		if err := c.SetSource(rest[0]); err != nil {
+			t.Fatal(err)
+		}
+		day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+		// --until names its whole day.
+		if c.Bucket != "b" || c.Prefix != "p/x" || !c.Since.Equal(day("2026-01-02")) || !c.Until.Equal(day("2026-01-04")) || c.LogLevel != "warn" {
+			t.Errorf("%q: %+v", args, c)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	var c Backfill
+	if _, err := BackfillFlags(&c).ParseArgs([]string{"s3://a", "s3://b"}, 1); err == nil || !strings.Contains(err.Error(), `unexpected argument "s3://b"`) {
+		t.Errorf("two sources: %v", err)
+	}
+	for _, src := range []string{"b/p", "s3://", "https://b"} {
+		if err := c.SetSource(src); err == nil {
+			t.Errorf("source %q accepted", src)
+		}
+	}
+	c = Backfill{}
+	f := BackfillFlags(&c)
+	if _, err := f.ParseArgs([]string{"--since", "2026-01-05", "--until", "2026-01-05T00:00:00Z"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "bucket to load is required") || !strings.Contains(err.Error(), "--since must come before --until") {
+		t.Errorf("validate: %v", err)
+	}
+	if _, err := BackfillFlags(&c).ParseArgs([]string{"--since", "yesterday"}, 1); err == nil {
+		t.Error("--since yesterday accepted")
+	}
+}

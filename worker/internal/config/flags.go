@@ -24,6 +24,8 @@ import (
 // over the default.
 type Flags struct {
 	*flag.FlagSet
+	// Synopsis is what the help shows after the command's name.
+	Synopsis  string
 	envPrefix string
 	summary   string
 }
@@ -34,7 +36,7 @@ func NewFlags(name, envPrefix, summary string) *Flags {
 	// Errors and help are reported by the caller, once.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	return &Flags{FlagSet: fs, envPrefix: envPrefix, summary: summary}
+	return &Flags{FlagSet: fs, Synopsis: "[options]", envPrefix: envPrefix, summary: summary}
 }
 
 // Env is the environment variable of the flag named name.
@@ -46,12 +48,32 @@ func (f *Flags) Env(name string) string {
 // flags the command line did not set. It returns flag.ErrHelp when help was
 // asked for.
 func (f *Flags) Parse(args []string) error {
-	if err := f.FlagSet.Parse(args); err != nil {
-		return err
+	_, err := f.ParseArgs(args, 0)
+	return err
+}
+
+// ParseArgs is Parse for a command that also takes up to max arguments
+// besides its options, before or after them; it returns them.
+func (f *Flags) ParseArgs(args []string, max int) ([]string, error) {
+	var rest []string
+	for {
+		if err := f.FlagSet.Parse(args); err != nil {
+			return nil, err
+		}
+		if args = f.Args(); len(args) == 0 {
+			break
+		}
+		if len(rest) == max {
+			return nil, fmt.Errorf("unexpected argument %q", args[0])
+		}
+		rest, args = append(rest, args[0]), args[1:]
 	}
-	if f.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", f.Arg(0))
-	}
+	return rest, f.overlayEnv()
+}
+
+// overlayEnv sets the flags the command line did not set from their
+// environment variables.
+func (f *Flags) overlayEnv() error {
 	onCommandLine := map[string]bool{}
 	f.Visit(func(fl *flag.Flag) { onCommandLine[fl.Name] = true })
 	var errs []error
@@ -71,7 +93,7 @@ func (f *Flags) Parse(args []string) error {
 // PrintUsage writes the subcommand's help: every flag with its environment
 // variable and default.
 func (f *Flags) PrintUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: worker %s [options]\n\n%s\n\nOptions (each also read from its environment variable):\n", f.Name(), f.summary)
+	fmt.Fprintf(w, "Usage: worker %s %s\n\n%s\n\nOptions (each also read from its environment variable):\n", f.Name(), f.Synopsis, f.summary)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	f.VisitAll(func(fl *flag.Flag) {
 		def := fl.DefValue

@@ -22,6 +22,17 @@ type Run struct {
 	QueueURL string
 	// WaitTime is the long-poll wait of one receive.
 	WaitTime time.Duration
+
+	Index
+
+	MetricsAddr string
+	PprofAddr   string
+}
+
+// Index is what every command that indexes objects shares (`worker run` and
+// `worker backfill`): how objects are read, routed and written, and the
+// search cluster's connection.
+type Index struct {
 	// ObjectReadTimeout bounds each wait for S3 while reading an object.
 	ObjectReadTimeout time.Duration
 
@@ -36,8 +47,6 @@ type Run struct {
 	Routes   []route.Rule
 
 	InstallTemplate bool
-	MetricsAddr     string
-	PprofAddr       string
 	LogLevel        string
 }
 
@@ -51,8 +60,23 @@ func RunFlags(c *Run) *Flags {
 	f := NewFlags("run", "LOGTIDE_", "Long-poll the SQS queue for S3 notifications and index every record of every object they name.\n"+
 		"AWS region, credentials and endpoint come from the SDK's standard chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...).\n"+
 		"The search cluster's basic-auth password comes from $"+PasswordEnv+" or --es-password-file, never from a flag.")
-	*c = Run{
-		WaitTime:          20 * time.Second,
+	*c = Run{WaitTime: 20 * time.Second, MetricsAddr: ":9108"}
+	IndexFlags(f, &c.Index)
+	p := &c.Pipeline
+	f.StringVar(&c.QueueURL, "queue-url", "", "URL of the SQS queue receiving the bucket's notifications (required)")
+	f.DurationVar(&p.StallTimeout, "stall-timeout", p.StallTimeout, "with messages in work and no progress (and not waiting for the cluster) for this long, /healthz answers 503 so the task is replaced; 0 disables")
+	f.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address serving /metrics and /healthz; empty disables")
+	f.StringVar(&c.PprofAddr, "pprof-addr", "", "address serving Go's /debug/pprof/ profiles, apart from /metrics; empty (the default) disables")
+	f.DurationVar(&p.ExitWhenIdle, "exit-when-idle", p.ExitWhenIdle, "exit 0 once the queue has stayed empty this long (0: run until stopped)")
+	f.DurationVar(&c.WaitTime, "wait-time", c.WaitTime, "long-poll wait of one receive (at most 20s)")
+	return f
+}
+
+// IndexFlags sets c to its defaults and registers its options on f: how
+// objects are read, routed and written, and the search cluster's
+// connection.
+func IndexFlags(f *Flags, c *Index) {
+	*c = Index{
 		ObjectReadTimeout: source.DefaultIdleTimeout,
 		Pipeline:          pipeline.DefaultOptions(),
 		Sink:              sink.Options{URLs: []string{"http://127.0.0.1:9200"}},
@@ -60,30 +84,23 @@ func RunFlags(c *Run) *Flags {
 		IndexPrefixes:     map[string]string{},
 		Location:          time.UTC,
 		InstallTemplate:   true,
-		MetricsAddr:       ":9108",
 		LogLevel:          "info",
 	}
 	p, b, s := &c.Pipeline, &c.Pipeline.Bulk, &c.Search
 
-	f.StringVar(&c.QueueURL, "queue-url", "", "URL of the SQS queue receiving the bucket's notifications (required)")
 	f.Var(NewList(&c.Sink.URLs), "es-url", "Elasticsearch/OpenSearch endpoint; repeat or comma-separate for several")
-	f.IntVar(&p.Concurrency, "concurrency", p.Concurrency, "most messages processed at once")
+	f.IntVar(&p.Concurrency, "concurrency", p.Concurrency, "most messages processed at once (backfill: objects)")
 	f.IntVar(&p.MinConcurrency, "min-concurrency", p.MinConcurrency, "fewest messages processed at once while the cluster throttles")
 	f.IntVar(&b.Concurrency, "bulk-concurrency", b.Concurrency, "most bulk requests in flight; documents of all objects in work share them")
 	f.DurationVar(&b.FlushInterval, "bulk-flush-interval", b.FlushInterval, "longest a document waits for its bulk request to fill")
 	f.DurationVar(&b.SlowRequest, "bulk-slow", b.SlowRequest, "a bulk request slower than this counts as cluster overload and shrinks intake")
 	f.DurationVar(&b.RequestTimeout, "bulk-timeout", b.RequestTimeout, "longest one bulk request may take; a request that times out is sent again")
 	f.DurationVar(&c.ObjectReadTimeout, "object-read-timeout", c.ObjectReadTimeout, "longest wait for S3 while reading an object (the request, then each read of its body); the object is then tried again later")
-	f.DurationVar(&p.StallTimeout, "stall-timeout", p.StallTimeout, "with messages in work and no progress (and not waiting for the cluster) for this long, /healthz answers 503 so the task is replaced; 0 disables")
-	f.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address serving /metrics and /healthz; empty disables")
-	f.StringVar(&c.PprofAddr, "pprof-addr", "", "address serving Go's /debug/pprof/ profiles, apart from /metrics; empty (the default) disables")
-	f.DurationVar(&p.ExitWhenIdle, "exit-when-idle", p.ExitWhenIdle, "exit 0 once the queue has stayed empty this long (0: run until stopped)")
 	f.Var(prefixes(c.IndexPrefixes), "index-prefix", "FORMAT=PREFIX: a format's documents go to <PREFIX>-YYYY-MM-DD (each format's default is its name); repeatable, comma-separated; a PREFIX alone is GuardDuty's")
 	f.StringVar(&p.DeadLetterIndex, "dead-letter-index", p.DeadLetterIndex, "index keeping every record that cannot be indexed, with its object, line and reason")
 	f.Var(NewLocation(&c.Location), "index-time-zone", "IANA time zone choosing the date in index names")
 	f.Var(newRoutes(&c.Routes), "route", "PATTERN=FORMAT: read objects whose key matches PATTERN (* any characters, ? one) as FORMAT, or skip them with PATTERN=skip; repeatable, comma-separated, tried before the standard AWSLogs/ layouts")
 	f.BoolVar(&c.InstallTemplate, "install-template", c.InstallTemplate, "install the index templates at start-up")
-	f.DurationVar(&c.WaitTime, "wait-time", c.WaitTime, "long-poll wait of one receive (at most 20s)")
 	f.IntVar(&p.MaxLineBytes, "max-line-bytes", p.MaxLineBytes, "longest accepted record, in bytes")
 	f.IntVar(&b.MaxDocs, "bulk-max-docs", b.MaxDocs, "documents per bulk request at most")
 	f.IntVar(&b.MaxBytes, "bulk-max-bytes", b.MaxBytes, "bytes per bulk request at most")
@@ -96,7 +113,6 @@ func RunFlags(c *Run) *Flags {
 	f.BoolVar(&s.SigV4, "es-sigv4", false, "sign requests to the search cluster with AWS SigV4 and the SDK's credentials (Amazon OpenSearch Service)")
 	f.StringVar(&s.SigV4Service, "es-sigv4-service", s.SigV4Service, "SigV4 service: es (OpenSearch Service domain) or aoss (OpenSearch Serverless)")
 	f.StringVar(&s.Region, "es-region", "", "SigV4 region of the search cluster; empty: the SDK's region")
-	return f
 }
 
 // Validate checks the options together. Each rule lives in the package the
@@ -106,11 +122,18 @@ func (c *Run) Validate() error {
 	if c.QueueURL == "" {
 		errs = append(errs, errors.New("--queue-url is required"))
 	}
-	if c.ObjectReadTimeout <= 0 {
-		errs = append(errs, errors.New("--object-read-timeout must be positive"))
-	}
 	if c.WaitTime < 0 || c.WaitTime > 20*time.Second {
 		errs = append(errs, fmt.Errorf("--wait-time %s: want 0..20s", c.WaitTime))
+	}
+	errs = append(errs, c.Index.Validate())
+	return errors.Join(errs...)
+}
+
+// Validate checks the shared options together.
+func (c *Index) Validate() error {
+	var errs []error
+	if c.ObjectReadTimeout <= 0 {
+		errs = append(errs, errors.New("--object-read-timeout must be positive"))
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
