@@ -1,9 +1,11 @@
-// Package faultproxy puts a reverse proxy in front of the real search
-// cluster, so that a test can make the cluster refuse what a real one
-// refuses in production: every bulk request answered with a status (a
-// rotated password gives 401 or 403), or bodies over a size answered with
-// 413 (http.max_content_length, 10 MiB on small Amazon OpenSearch Service
-// instance types). Everything else goes through to the cluster unchanged.
+// Package faultproxy puts a reverse proxy in front of a real server (the
+// search cluster, or the S3/SQS emulator), so that a test can make it refuse
+// what a real one refuses in production: every bulk request answered with a
+// status (a rotated password gives 401 or 403), bodies over a size answered
+// with 413 (http.max_content_length, 10 MiB on small Amazon OpenSearch
+// Service instance types), or the requests a rule matches answered as the
+// rule says (an S3 GetObject refused for a missing kms:Decrypt). Everything
+// else goes through unchanged.
 package faultproxy
 
 import (
@@ -26,6 +28,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	status   int   // answer to every bulk request, 0 for none
 	maxBody  int64 // 413 above this many bytes, 0 for no limit
+	rule     *Rule
 	srv      *http.Server
 	refused  atomic.Int64
 	tooLarge atomic.Int64
@@ -45,8 +48,16 @@ func Start(target string) (*Proxy, error) {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
-		status, maxBody := p.status, p.maxBody
+		status, maxBody, rule := p.status, p.maxBody, p.rule
 		p.mu.Unlock()
+		if rule != nil && rule.Match(r) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			p.refused.Add(1)
+			w.Header().Set("Content-Type", rule.ContentType)
+			w.WriteHeader(rule.Status)
+			_, _ = io.WriteString(w, rule.Body)
+			return
+		}
 		bulk := strings.HasSuffix(r.URL.Path, "/_bulk")
 		if bulk && status != 0 {
 			_, _ = io.Copy(io.Discard, r.Body)
@@ -84,7 +95,22 @@ func (p *Proxy) LimitBody(n int64) {
 	p.mu.Unlock()
 }
 
-// Refused is how many bulk requests were refused with the status.
+// Rule answers the requests it matches with its own response.
+type Rule struct {
+	Match       func(*http.Request) bool
+	Status      int
+	ContentType string
+	Body        string
+}
+
+// Answer applies rule from now on (nil removes it).
+func (p *Proxy) Answer(rule *Rule) {
+	p.mu.Lock()
+	p.rule = rule
+	p.mu.Unlock()
+}
+
+// Refused is how many requests were refused with the status or a rule.
 func (p *Proxy) Refused() int64 { return p.refused.Load() }
 
 // TooLarge is how many requests were refused with 413.

@@ -25,14 +25,8 @@ import (
 func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config.Backfill
 	f := config.BackfillFlags(&c)
-	rest, err := f.ParseArgs(args, 1)
-	if err := helpOrUsage(f, err, stdout); err != nil {
+	if err := parseWithSource(f, args, stdout, &c.Bucket, &c.Prefix); err != nil {
 		return err
-	}
-	if len(rest) == 1 {
-		if err := c.SetSource(rest[0]); err != nil {
-			return usageError{err}
-		}
 	}
 	awsCfg, fs, err := prepare(ctx, &c.Index)
 	if err != nil {

@@ -56,17 +56,17 @@ func BackfillFlags(c *Backfill) *Flags {
 	return f
 }
 
-// SetSource reads s3://BUCKET[/PREFIX].
-func (c *Backfill) SetSource(s string) error {
+// ParseS3URL reads s3://BUCKET[/PREFIX].
+func ParseS3URL(s string) (bucket, prefix string, err error) {
 	rest, ok := strings.CutPrefix(s, "s3://")
 	if !ok {
-		return fmt.Errorf("%q: want s3://BUCKET[/PREFIX]", s)
+		return "", "", fmt.Errorf("%q: want s3://BUCKET[/PREFIX]", s)
 	}
-	c.Bucket, c.Prefix, _ = strings.Cut(rest, "/")
-	if c.Bucket == "" {
-		return fmt.Errorf("%q: no bucket", s)
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if bucket == "" {
+		return "", "", fmt.Errorf("%q: no bucket", s)
 	}
-	return nil
+	return bucket, prefix, nil
 }
 
 // Validate checks the options together.

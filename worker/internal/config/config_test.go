@@ -261,7 +261,7 @@ func TestBackfillArguments(t *testing.T) {
 		if err != nil || len(rest) != 1 {
 			t.Fatalf("%q: %v %v", args, rest, err)
 		}
-		if err := c.SetSource(rest[0]); err != nil {
+		if c.Bucket, c.Prefix, err = ParseS3URL(rest[0]); err != nil {
 			t.Fatal(err)
 		}
 		day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
@@ -278,7 +278,7 @@ func TestBackfillArguments(t *testing.T) {
 		t.Errorf("two sources: %v", err)
 	}
 	for _, src := range []string{"b/p", "s3://", "https://b"} {
-		if err := c.SetSource(src); err == nil {
+		if _, _, err := ParseS3URL(src); err == nil {
 			t.Errorf("source %q accepted", src)
 		}
 	}

@@ -75,8 +75,12 @@ func New(formats []format.Format, rules []Rule) (*Router, error) {
 
 // Route returns the format of the object with this key and what to do with
 // it (Read or Skip); nil and NotMine when no rule and no format claims it,
-// nil and Skip when a skip rule matches it.
+// nil and Skip when a skip rule matches it or it is the probe of `worker
+// check --probe`.
 func (r *Router) Route(key string) (format.Format, format.Claim) {
+	if IsProbe(key) {
+		return nil, format.Skip
+	}
 	k := format.ParseKey(key)
 	for _, ru := range r.rules {
 		if match(ru.pattern, key) {
@@ -97,6 +101,15 @@ func (r *Router) Route(key string) (format.Format, format.Claim) {
 		}
 	}
 	return nil, format.NotMine
+}
+
+// ProbePrefix starts the name of the object `worker check --probe` puts in
+// the bucket to see its notification arrive. Workers skip it.
+const ProbePrefix = "logtide-check-probe-"
+
+// IsProbe reports whether key names a probe object.
+func IsProbe(key string) bool {
+	return strings.HasPrefix(key[strings.LastIndexByte(key, '/')+1:], ProbePrefix)
 }
 
 // match reports whether s matches the glob pattern p (* any run, ? one

@@ -90,3 +90,21 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeIsSkipped(t *testing.T) {
+	r, err := New(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]bool{
+		"AWSLogs/logtide-check-probe-123.gz": true,
+		"logtide-check-probe-1.gz":           true,
+		"AWSLogs/x-logtide-check-probe-1.gz": false,
+		"logtide-check-probe-dir/a.gz":       false,
+	} {
+		f, c := r.Route(key)
+		if got := c == format.Skip && f == nil; got != want || IsProbe(key) != want {
+			t.Errorf("%s: skipped %v, want %v", key, got, want)
+		}
+	}
+}

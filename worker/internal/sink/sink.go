@@ -472,3 +472,27 @@ func (s *Sink) PutIndexTemplate(ctx context.Context, name, body string) error {
 	}
 	return nil
 }
+
+// DeleteDocument removes one document; a document already gone is not an
+// error.
+func (s *Sink) DeleteDocument(ctx context.Context, index, id string) error {
+	_, err := s.client.Delete().Index(index).Id(id).Do(ctx)
+	if err != nil && !elastic.IsNotFound(err) {
+		return fmt.Errorf("delete %s/_doc/%s: %w", index, id, err)
+	}
+	return nil
+}
+
+// Status is the cluster's HTTP status in an error of this package, 0 when
+// no answer came.
+func Status(err error) int {
+	var re *RequestError
+	if errors.As(err, &re) {
+		return re.Status
+	}
+	var ee *elastic.Error
+	if errors.As(err, &ee) {
+		return ee.Status
+	}
+	return 0
+}
