@@ -4,36 +4,34 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	sdkhttp "github.com/logtide/logtide/shared/awshttp"
+	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/formats"
 	"github.com/logtide/logtide/worker/internal/backfill"
 	"github.com/logtide/logtide/worker/internal/config"
 	"github.com/logtide/logtide/worker/internal/metrics"
 	"github.com/logtide/logtide/worker/internal/pipeline"
 	"github.com/logtide/logtide/worker/internal/route"
+	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
 )
 
 func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config.Backfill
 	f := config.BackfillFlags(&c)
-	if err := parseWithSource(f, args, stdout, &c.Bucket, &c.Prefix); err != nil {
-		return err
-	}
-	awsCfg, fs, err := prepare(ctx, &c.Index)
+	awsCfg, fs, err := startWithSource(ctx, f, args, stdout, &c.Bucket, &c.Prefix, &c.Index, c.Validate)
 	if err != nil {
 		return err
-	}
-	if err := c.Validate(); err != nil {
-		return usageError{err}
 	}
 	routes := c.Routes
 	if c.Format != "" {
@@ -84,19 +82,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if cerr != nil {
 			return cerr
 		}
-		if c.InstallTemplate {
-			installTemplates(ctx, log, cluster, fs, c.Pipeline.DeadLetterIndex)
-		}
-		m := metrics.New(version)
-		po := c.Pipeline
-		po.Logger, po.Metrics = log, m
-		po.QueuePollInterval, po.ExitWhenIdle, po.StallTimeout = -1, 0, 0
-		sum, err = bf.Process(ctx, s3Client, func(ctx context.Context, q *backfill.Queue) error {
-			vis, _, _ := q.Attributes(ctx)
-			po.VisibilityTimeout = vis
-			return pipeline.New(q, source.New(s3Client, c.ObjectReadTimeout), cluster, router, po).Run(ctx)
-		})
-		records = recordCounts(m)
+		sum, records, err = indexHere(ctx, log, c.Index, cluster, fs, router, s3Client, bf)
 	}
 	bf.Report(stdout, sum, records)
 	if err != nil {
@@ -109,6 +95,25 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%d objects failed; run the same command again to retry them", n)
 	}
 	return nil
+}
+
+// indexHere runs the backfill's objects through the worker's pipeline into
+// the cluster, the templates installed first; it also says what became of
+// the records read.
+func indexHere(ctx context.Context, log *slog.Logger, c config.Index, cluster *sink.Sink, fs []format.Format, router *route.Router, s3Client *s3.Client, bf *backfill.Backfill) (backfill.Summary, string, error) {
+	if c.InstallTemplate {
+		installTemplates(ctx, log, cluster, fs, c.Pipeline.DeadLetterIndex)
+	}
+	m := metrics.New(version)
+	po := c.Pipeline
+	po.Logger, po.Metrics = log, m
+	po.QueuePollInterval, po.ExitWhenIdle, po.StallTimeout = -1, 0, 0
+	sum, err := bf.Process(ctx, s3Client, func(ctx context.Context, q *backfill.Queue) error {
+		vis, _, _ := q.Attributes(ctx)
+		po.VisibilityTimeout = vis
+		return pipeline.New(q, source.New(s3Client, c.ObjectReadTimeout), cluster, router, po).Run(ctx)
+	})
+	return sum, recordCounts(m), err
 }
 
 // recordCounts says what became of the records read, from the pipeline's

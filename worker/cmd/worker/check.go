@@ -18,15 +18,9 @@ import (
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config.Check
 	f := config.CheckFlags(&c)
-	if err := parseWithSource(f, args, stdout, &c.Bucket, &c.Prefix); err != nil {
-		return err
-	}
-	awsCfg, fs, err := prepare(ctx, &c.Index)
+	awsCfg, fs, err := startWithSource(ctx, f, args, stdout, &c.Bucket, &c.Prefix, &c.Index, c.Validate)
 	if err != nil {
 		return err
-	}
-	if err := c.Validate(); err != nil {
-		return usageError{err}
 	}
 	router, err := route.New(fs, c.Routes)
 	if err != nil {

@@ -64,6 +64,7 @@ var commands = []command{
 	{"run", "index findings announced on an SQS queue (the service)", cmdRun},
 	{"backfill", "load the objects already in a bucket: index them here, or enqueue them for the fleet", cmdBackfill},
 	{"check", "walk the queue, bucket, cluster and notification with the worker's credentials; a hint for every failure", cmdCheck},
+	{"redrive", "move the DLQ's messages back to the queue, or replay the records of the dead-letter index", cmdRedrive},
 	{"generate", "write realistic GuardDuty findings exports to a folder or a bucket", cmdGenerate},
 	{"healthcheck", "exit 0 if the worker's /healthz answers 200 (container health check)", cmdHealthcheck},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
@@ -121,21 +122,6 @@ func (u usageError) Unwrap() error { return u.error }
 // parseFlags parses a subcommand's options; --help prints its usage to stdout.
 func parseFlags(f *config.Flags, args []string, stdout io.Writer) error {
 	return helpOrUsage(f, f.Parse(args), stdout)
-}
-
-// parseWithSource parses the options of a subcommand that also takes an
-// s3://BUCKET[/PREFIX] argument, before or after them.
-func parseWithSource(f *config.Flags, args []string, stdout io.Writer, bucket, prefix *string) error {
-	rest, err := f.ParseArgs(args, 1)
-	if err := helpOrUsage(f, err, stdout); err != nil {
-		return err
-	}
-	if len(rest) == 1 {
-		if *bucket, *prefix, err = config.ParseS3URL(rest[0]); err != nil {
-			return usageError{err}
-		}
-	}
-	return nil
 }
 
 // helpOrUsage prints the usage when err asks for help, and marks other

@@ -114,6 +114,29 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return runErr
 }
 
+// startWithSource starts a subcommand that indexes objects and takes an
+// s3://BUCKET[/PREFIX] argument (before or after its options): it parses
+// them, prepares the AWS configuration and the formats, then validates.
+func startWithSource(ctx context.Context, f *config.Flags, args []string, stdout io.Writer, bucket, prefix *string, c *config.Index, validate func() error) (aws.Config, []format.Format, error) {
+	rest, err := f.ParseArgs(args, 1)
+	if err := helpOrUsage(f, err, stdout); err != nil {
+		return aws.Config{}, nil, err
+	}
+	if len(rest) == 1 {
+		if *bucket, *prefix, err = config.ParseS3URL(rest[0]); err != nil {
+			return aws.Config{}, nil, usageError{err}
+		}
+	}
+	awsCfg, fs, err := prepare(ctx, c)
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	if err := validate(); err != nil {
+		return aws.Config{}, nil, usageError{err}
+	}
+	return awsCfg, fs, nil
+}
+
 // prepare loads the AWS configuration (the search cluster's SigV4 uses
 // it) and builds the formats, for a command that indexes objects.
 func prepare(ctx context.Context, c *config.Index) (aws.Config, []format.Format, error) {

@@ -34,9 +34,16 @@ type Options struct {
 	// Run names the backfill (bucket, prefix, filters, destination): the
 	// state file of another run is refused.
 	Run string
-	// StatePath is the state file; Restart ignores what it holds.
+	// StatePath is the state file (none when empty); Restart ignores what
+	// it holds.
 	StatePath string
 	Restart   bool
+	// Objects, when set, are loaded instead of a listing of the bucket;
+	// each may name its own bucket and version.
+	Objects []Object
+	// OnResolved, when set, is told each object's fate: done, or failed
+	// with err.
+	OnResolved func(o Object, err error)
 	// Concurrency is the SendMessageBatch requests at once (enqueue mode).
 	Concurrency int
 	// Window bounds the objects handed out beyond the first unfinished one.
@@ -110,7 +117,7 @@ func New(o Options) (*Backfill, error) {
 		o.Progress = io.Discard
 	}
 	s := State{Run: o.Run}
-	if !o.Restart {
+	if !o.Restart && o.StatePath != "" {
 		var err error
 		if s, err = loadState(o.StatePath, o.Run); err != nil {
 			return nil, err
@@ -186,7 +193,7 @@ type consumer struct {
 // consumer works on them, saving the state as it goes.
 func (b *Backfill) drive(ctx context.Context, l Lister, newConsumer func(*tracker) consumer) (Summary, error) {
 	start := time.Now()
-	t := newTracker(b.state, b.o.Window, b.progress)
+	t := newTracker(b.state, b.o.Window, b.progress, b.o.OnResolved)
 	c := newConsumer(t)
 	showCtx, stopShow := context.WithCancel(context.WithoutCancel(ctx))
 	var shows errgroup.Group
@@ -196,6 +203,22 @@ func (b *Backfill) drive(ctx context.Context, l Lister, newConsumer func(*tracke
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer c.listed()
+		hand := func(o Object) error {
+			seq, err := t.add(gctx, o)
+			if err != nil {
+				return err
+			}
+			return c.handOut(gctx, seq, o)
+		}
+		if b.o.Objects != nil {
+			for _, o := range b.o.Objects {
+				if err := hand(o); err != nil {
+					return err
+				}
+			}
+			t.listingDone("")
+			return nil
+		}
 		// Objects that failed before go first.
 		for _, key := range b.state.Failed {
 			o, err := head(gctx, l, b.o.Bucket, key)
@@ -203,27 +226,18 @@ func (b *Backfill) drive(ctx context.Context, l Lister, newConsumer func(*tracke
 				return gctx.Err()
 			}
 			if err != nil {
-				o = Object{Key: key}
-			}
-			seq, aerr := t.add(gctx, o)
-			if aerr != nil {
-				return aerr
-			}
-			if err != nil {
+				seq, aerr := t.add(gctx, Object{Key: key})
+				if aerr != nil {
+					return aerr
+				}
 				t.resolve(seq, fmt.Errorf("reading it again: %w", err))
 				continue
 			}
-			if err := c.handOut(gctx, seq, o); err != nil {
+			if err := hand(o); err != nil {
 				return err
 			}
 		}
-		last, err := list(gctx, l, b.o.Bucket, b.o.Prefix, b.state.DoneThrough, b.o.Filter, func(o Object) error {
-			seq, err := t.add(gctx, o)
-			if err != nil {
-				return err
-			}
-			return c.handOut(gctx, seq, o)
-		}, b.progress.skip)
+		last, err := list(gctx, l, b.o.Bucket, b.o.Prefix, b.state.DoneThrough, b.o.Filter, hand, b.progress.skip)
 		if err != nil {
 			return err
 		}
@@ -237,8 +251,10 @@ func (b *Backfill) drive(ctx context.Context, l Lister, newConsumer func(*tracke
 	b.progress.finish()
 
 	s := t.snapshot()
-	if serr := s.save(b.o.StatePath); serr != nil && saveErr == nil {
-		saveErr = serr
+	if b.o.StatePath != "" {
+		if serr := s.save(b.o.StatePath); serr != nil && saveErr == nil {
+			saveErr = serr
+		}
 	}
 	sum := Summary{
 		Objects: s.Objects - b.state.Objects, Bytes: s.Bytes - b.state.Bytes, Failed: s.Failed,
@@ -283,11 +299,16 @@ func (b *Backfill) Report(w io.Writer, s Summary, records string) {
 		}
 		fmt.Fprintf(w, "  failed: %s\n", k)
 	}
-	fmt.Fprintf(w, "  state file: %s (%d objects done in all, through %q)\n", b.o.StatePath, s.State.Objects, s.State.DoneThrough)
+	if b.o.StatePath != "" {
+		fmt.Fprintf(w, "  state file: %s (%d objects done in all, through %q)\n", b.o.StatePath, s.State.Objects, s.State.DoneThrough)
+	}
 }
 
 // saveEvery saves the state every interval until ctx ends.
 func (b *Backfill) saveEvery(ctx context.Context, t *tracker, interval time.Duration) error {
+	if b.o.StatePath == "" {
+		return nil
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

@@ -104,7 +104,7 @@ func TestNotificationParses(t *testing.T) {
 
 func TestTrackerWatermark(t *testing.T) {
 	p := newProgress(&bytes.Buffer{}, false, time.Hour)
-	tr := newTracker(State{Run: "r", Failed: []string{"a-old"}}, 3, p)
+	tr := newTracker(State{Run: "r", Failed: []string{"a-old"}}, 3, p, nil)
 	ctx := context.Background()
 	seq := map[string]int64{}
 	for _, k := range []string{"a-old", "k1", "k2"} {

@@ -16,10 +16,12 @@ import (
 
 // Object is one object of the bucket to load.
 type Object struct {
-	Key          string
-	Size         int64
-	LastModified time.Time
-	ETag         string
+	// Bucket is the backfill's bucket when empty.
+	Bucket, VersionID string
+	Key               string
+	Size              int64
+	LastModified      time.Time
+	ETag              string
 }
 
 // Lister is the part of the S3 client a backfill uses to find objects.

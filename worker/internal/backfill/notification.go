@@ -10,11 +10,16 @@ import (
 
 // Notification is the body of the SQS message S3 would have sent when o was
 // written to bucket: one ObjectCreated:Put record, its key URL-encoded as
-// S3 encodes it. The fleet cannot tell it from a real one.
+// S3 encodes it. The fleet cannot tell it from a real one. The object's
+// own bucket, where it has one, wins over bucket.
 func Notification(region, bucket string, o Object, now time.Time) []byte {
+	if o.Bucket != "" {
+		bucket = o.Bucket
+	}
 	type object struct {
 		Key       string `json:"key"`
 		Size      int64  `json:"size"`
+		VersionID string `json:"versionId,omitempty"`
 		ETag      string `json:"eTag,omitempty"`
 		Sequencer string `json:"sequencer"`
 	}
@@ -58,6 +63,7 @@ func Notification(region, bucket string, o Object, now time.Time) []byte {
 			Object: object{
 				Key:       EncodeKey(o.Key),
 				Size:      o.Size,
+				VersionID: o.VersionID,
 				ETag:      o.ETag,
 				Sequencer: fmt.Sprintf("%016X", uint64(o.LastModified.UnixNano())),
 			},

@@ -91,21 +91,23 @@ type tracker struct {
 	finished   chan struct{}
 	closed     bool
 	progress   *progress
+	// onResolved, when set, is told each object's fate.
+	onResolved func(Object, error)
 }
 
 type tracked struct {
-	key      string
-	size     int64
+	Object
 	resolved bool
 }
 
-func newTracker(s State, window int, p *progress) *tracker {
+func newTracker(s State, window int, p *progress, onResolved func(Object, error)) *tracker {
 	t := &tracker{
-		slots:    make(chan struct{}, window),
-		state:    s,
-		retrying: map[string]bool{},
-		finished: make(chan struct{}),
-		progress: p,
+		slots:      make(chan struct{}, window),
+		state:      s,
+		retrying:   map[string]bool{},
+		finished:   make(chan struct{}),
+		progress:   p,
+		onResolved: onResolved,
 	}
 	for _, k := range s.Failed {
 		t.retrying[k] = true
@@ -123,7 +125,7 @@ func (t *tracker) add(ctx context.Context, o Object) (int64, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.objects = append(t.objects, tracked{key: o.Key, size: o.Size})
+	t.objects = append(t.objects, tracked{Object: o})
 	t.progress.listed(o.Size)
 	return t.base + int64(len(t.objects)) - 1, nil
 }
@@ -139,18 +141,21 @@ func (t *tracker) resolve(seq int64, err error) {
 	o := &t.objects[i]
 	o.resolved = true
 	if err != nil {
-		t.failed = append(t.failed, o.key)
-		t.progress.failedOne(o.key, err)
+		t.failed = append(t.failed, o.Key)
+		t.progress.failedOne(o.Key, err)
 	} else {
 		t.state.Objects++
-		t.state.Bytes += o.size
-		t.progress.done(o.size)
+		t.state.Bytes += o.Size
+		t.progress.done(o.Size)
 	}
-	delete(t.retrying, o.key)
+	delete(t.retrying, o.Key)
+	if t.onResolved != nil {
+		t.onResolved(o.Object, err)
+	}
 	// Move the watermark over every object decided.
 	n := 0
 	for n < len(t.objects) && t.objects[n].resolved {
-		if k := t.objects[n].key; k > t.state.DoneThrough {
+		if k := t.objects[n].Key; k > t.state.DoneThrough {
 			t.state.DoneThrough = k
 		}
 		n++

@@ -91,7 +91,15 @@ func checkQueue(ctx context.Context, r *Report, q SQS, url string) queueState {
 	if waiting > 0 {
 		r.add(part, "receive allowed", Skip, fmt.Sprintf("not tried: a receive would count against one of the %d waiting messages' maxReceiveCount (a worker logs \"receive failed\" if it may not)", waiting), "")
 	} else {
-		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 0})
+		// A visibility timeout of 0 is not sent by the SDK (its zero value):
+		// a message that arrives meanwhile is hidden briefly, then shown
+		// again at once.
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 5})
+		if err == nil {
+			for _, m := range out.Messages {
+				_, _ = q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+			}
+		}
 		switch {
 		case err != nil && denied(err):
 			r.add(part, "receive allowed", Fail, awsMessage(err), "grant sqs:ReceiveMessage on the queue to the worker's role")

@@ -43,12 +43,18 @@ type Record struct {
 	// (a line too long to read whole); 0 means len(Raw).
 	RawBytes              int
 	TargetIndex, TargetID string
-	MessageID             string
+	// TargetVersion is the external version the refused document had (0:
+	// none), so a replay can tell whether the index now holds it.
+	TargetVersion int64
+	MessageID     string
 }
 
 // ID is deterministic per object version and line, so a redelivered message
-// finds its earlier dead-letter documents in place (they are written with
-// create: the first copy stays) instead of adding copies.
+// finds its earlier dead-letter documents in place instead of adding
+// copies: each is written with the time of its writing as its external
+// version (see Version), so the latest failure's document stays, and a
+// replay can tell the records that failed again (written since it started)
+// from those that did not.
 func (r Record) ID() string {
 	h := sha256.New()
 	for _, s := range []string{r.Bucket, r.Key, r.VersionID} {
@@ -64,21 +70,26 @@ func (r Record) ID() string {
 }
 
 type doc struct {
-	Timestamp    string `json:"@timestamp"`
-	Bucket       string `json:"bucket"`
-	Key          string `json:"key"`
-	VersionID    string `json:"version_id,omitempty"`
-	Line         int    `json:"line"`
-	Stage        string `json:"stage"`
-	Reason       string `json:"reason"`
-	Status       int    `json:"status,omitempty"`
-	Raw          string `json:"raw"`
-	RawBytes     int    `json:"raw_bytes"`
-	RawTruncated bool   `json:"raw_truncated"`
-	TargetIndex  string `json:"target_index,omitempty"`
-	TargetID     string `json:"target_id,omitempty"`
-	MessageID    string `json:"message_id,omitempty"`
+	Timestamp     string `json:"@timestamp"`
+	Bucket        string `json:"bucket"`
+	Key           string `json:"key"`
+	VersionID     string `json:"version_id,omitempty"`
+	Line          int    `json:"line"`
+	Stage         string `json:"stage"`
+	Reason        string `json:"reason"`
+	Status        int    `json:"status,omitempty"`
+	Raw           string `json:"raw"`
+	RawBytes      int    `json:"raw_bytes"`
+	RawTruncated  bool   `json:"raw_truncated"`
+	TargetIndex   string `json:"target_index,omitempty"`
+	TargetID      string `json:"target_id,omitempty"`
+	TargetVersion int64  `json:"target_version,omitempty"`
+	MessageID     string `json:"message_id,omitempty"`
 }
+
+// Version is the external version of a dead-letter document written at
+// now: its time in microseconds.
+func Version(now time.Time) int64 { return now.UnixMicro() }
 
 // Body renders the dead-letter document.
 func (r Record) Body(now time.Time) []byte {
@@ -104,7 +115,7 @@ func (r Record) Body(now time.Time) []byte {
 		Bucket:    r.Bucket, Key: r.Key, VersionID: r.VersionID, Line: r.Line,
 		Stage: r.Stage, Reason: r.Reason, Status: r.Status,
 		Raw: string(raw), RawBytes: full, RawTruncated: truncated,
-		TargetIndex: r.TargetIndex, TargetID: r.TargetID, MessageID: r.MessageID,
+		TargetIndex: r.TargetIndex, TargetID: r.TargetID, TargetVersion: r.TargetVersion, MessageID: r.MessageID,
 	})
 	return b
 }

@@ -302,8 +302,13 @@ func TestRejectedItemIsDeadLettered(t *testing.T) {
 			t.Errorf("dead-letter document %s lacks %s", dead.Body, want)
 		}
 	}
-	if dead.Version != 0 {
-		t.Errorf("dead-letter documents are not versioned, got %d", dead.Version)
+	// Versioned by the time it was written: a later failure of the same
+	// record replaces it, a replay tells old documents from new.
+	if v := dead.Version; v < time.Now().Add(-time.Minute).UnixMicro() || v > time.Now().UnixMicro() {
+		t.Errorf("dead-letter document version %d: want its writing time in microseconds", v)
+	}
+	if !strings.Contains(string(dead.Body), `"target_version":`) {
+		t.Errorf("dead-letter document %s lacks the refused document's version", dead.Body)
 	}
 	if n := testutil.ToFloat64(p.metrics.Records.WithLabelValues("dead_lettered")); n != 1 {
 		t.Errorf("dead_lettered %v", n)

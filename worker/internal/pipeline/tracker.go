@@ -93,8 +93,9 @@ func (t *tracker) submit(ctx context.Context, e bulk.Entry) error {
 func (t *tracker) deadLetter(r deadletter.Record) bulk.Entry {
 	o := t.ref
 	r.Bucket, r.Key, r.VersionID, r.MessageID = o.Bucket, o.Key, o.VersionID, o.messageID
+	now := time.Now()
 	return bulk.Entry{
-		Item:        sink.Item{Index: t.deadIndex, ID: r.ID(), Body: r.Body(time.Now())},
+		Item:        sink.Item{Index: t.deadIndex, ID: r.ID(), Version: deadletter.Version(now), Body: r.Body(now)},
 		Line:        r.Line,
 		Replacement: true,
 		Owner:       t,
@@ -106,7 +107,7 @@ func (t *tracker) deadLetter(r deadletter.Record) bulk.Entry {
 func (t *tracker) Replace(e *bulk.Entry, r sink.Result) (bulk.Entry, bool) {
 	return t.deadLetter(deadletter.Record{
 		Line: e.Line, Stage: deadletter.StageIndex, Reason: r.Reason, Status: r.Status,
-		Raw: e.Body, TargetIndex: e.Index, TargetID: e.ID,
+		Raw: e.Body, TargetIndex: e.Index, TargetID: e.ID, TargetVersion: e.Version,
 	}), true
 }
 

@@ -496,3 +496,13 @@ func Status(err error) int {
 	}
 	return 0
 }
+
+// Do sends one JSON request to the cluster and returns the answer's body;
+// an answer of 300 or more is an error, its status readable with Status.
+func (s *Sink) Do(ctx context.Context, method, path string, params url.Values, body any) ([]byte, error) {
+	resp, err := s.client.PerformRequest(ctx, elastic.PerformRequestOptions{Method: method, Path: path, Params: params, Body: body})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
