@@ -103,3 +103,40 @@ func TestTaskRoleOnTheClusterIsLeastPrivilege(t *testing.T) {
 		t.Errorf("the task role may call %v on the domain, want exactly %v", got, want)
 	}
 }
+
+// TestObjectReadRole: with ObjectReadRoleArn the tasks read the objects as
+// that role (LOGTIDE_ASSUME_ROLE_ARN), and the task role may assume exactly
+// it instead of reading S3 or decrypting with KMS itself.
+func TestObjectReadRole(t *testing.T) {
+	tpl := template(t)
+	conditional := map[string][]*yaml.Node{} // condition → [then, else]
+	for _, p := range get(tpl, "Resources", "TaskRole", "Properties", "Policies").Content {
+		for _, st := range get(p, "PolicyDocument", "Statement").Content {
+			if st.Tag == "!If" && len(st.Content) == 3 {
+				conditional[st.Content[0].Value] = st.Content[1:]
+			}
+		}
+	}
+	reads := conditional["ReadsItself"]
+	if reads == nil || fmt.Sprint(scalars(get(reads[0], "Action"))) != "[s3:GetObject s3:GetObjectVersion]" {
+		t.Fatalf("the task role's S3 reads are not conditioned on ReadsItself: %v", conditional)
+	}
+	assume := reads[1]
+	if fmt.Sprint(scalars(get(assume, "Action"))) != "[sts:AssumeRole]" || get(assume, "Resource").Tag != "!Ref" || get(assume, "Resource").Value != "ObjectReadRoleArn" {
+		t.Errorf("with a read role the task role may: %v on %v", scalars(get(assume, "Action")), get(assume, "Resource").Value)
+	}
+	if kms := conditional["DecryptsItself"]; kms == nil || fmt.Sprint(scalars(get(kms[0], "Action"))) != "[kms:Decrypt]" {
+		t.Errorf("kms:Decrypt is not conditioned on DecryptsItself")
+	}
+	envs := map[string]string{}
+	for _, c := range get(tpl, "Resources", "TaskDefinition", "Properties", "ContainerDefinitions").Content {
+		for _, e := range get(c, "Environment").Content {
+			if e.Tag == "!If" && len(e.Content) == 3 {
+				envs[get(e.Content[1], "Name").Value] = e.Content[0].Value + " " + get(e.Content[1], "Value").Value
+			}
+		}
+	}
+	if envs["LOGTIDE_ASSUME_ROLE_ARN"] != "ReadsThroughRole ObjectReadRoleArn" || envs["LOGTIDE_EXTERNAL_ID"] != "HasExternalId ObjectReadExternalId" {
+		t.Errorf("conditional environment: %v", envs)
+	}
+}

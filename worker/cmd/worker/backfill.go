@@ -71,7 +71,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "resuming: %d objects done before, through %q; %d failed objects to retry\n", st.Objects, st.DoneThrough, len(st.Failed))
 	}
 
-	s3Client := newS3(awsCfg)
+	s3Client := newS3(objectsConfig(awsCfg, c.Index))
 	var sum backfill.Summary
 	records := ""
 	if c.Enqueue != "" {

@@ -39,7 +39,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		QueueURL: c.QueueURL, Bucket: c.Bucket, Prefix: c.Prefix, Probe: c.Probe, ProbeTimeout: c.ProbeTimeout,
 		URLs: redactURLs(c.Sink.URLs), Auth: auth, InstallTemplate: c.InstallTemplate,
 		DeadLetterIndex: c.Pipeline.DeadLetterIndex, IndexPatterns: indexPatterns(fs),
-	}, sqsClient, newS3(awsCfg), router, cluster)
+	}, sqsClient, newS3(objectsConfig(awsCfg, c.Index)), router, cluster)
 	report.Write(stdout)
 	if !report.OK() {
 		return errors.New("some checks failed (hints above)")

@@ -47,7 +47,7 @@ func cmdRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	s3Client := newS3(awsCfg)
+	s3Client := newS3(objectsConfig(awsCfg, c.Index))
 	records := ""
 	var sum backfill.Summary
 	res, err := redrive.ReplayDeadLetters(ctx, cluster, redrive.IndexOptions{

@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/errgroup"
 
 	sdkhttp "github.com/logtide/logtide/shared/awshttp"
@@ -63,7 +65,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m := metrics.New(version)
 	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.HTTPClient = sdkhttp.RequestBodyFix(o.HTTPClient) },
 		queue.CountRequests(func(op, outcome string) { m.SQSRequests.WithLabelValues(op, outcome).Inc() }))
-	s3Client := newS3(awsCfg)
+	s3Client := newS3(objectsConfig(awsCfg, c.Index))
 	wait := c.WaitTime
 	if c.Pipeline.ExitWhenIdle > 0 && c.Pipeline.ExitWhenIdle < wait {
 		wait = c.Pipeline.ExitWhenIdle // an idle exit must not wait on a long poll
@@ -243,6 +245,24 @@ func awsConfig(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// objectsConfig is the AWS configuration objects are read with: with
+// --assume-role-arn, that role's credentials (from STS with the SDK's own,
+// cached and renewed five minutes before they expire); otherwise cfg.
+func objectsConfig(cfg aws.Config, c config.Index) aws.Config {
+	if c.AssumeRoleARN == "" {
+		return cfg
+	}
+	p := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), c.AssumeRoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "logtide-worker"
+		if c.ExternalID != "" {
+			o.ExternalID = aws.String(c.ExternalID)
+		}
+	})
+	cfg = cfg.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute })
+	return cfg
 }
 
 // newS3 builds the S3 client. A custom endpoint (AWS_ENDPOINT_URL, for

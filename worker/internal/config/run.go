@@ -48,6 +48,10 @@ type Index struct {
 
 	InstallTemplate bool
 	LogLevel        string
+
+	// AssumeRoleARN is a role the objects are read with (a bucket of
+	// another account); ExternalID goes with it when the role asks for one.
+	AssumeRoleARN, ExternalID string
 }
 
 // PasswordEnv is the environment variable holding the search cluster's
@@ -113,6 +117,8 @@ func IndexFlags(f *Flags, c *Index) {
 	f.BoolVar(&s.SigV4, "es-sigv4", false, "sign requests to the search cluster with AWS SigV4 and the SDK's credentials (Amazon OpenSearch Service)")
 	f.StringVar(&s.SigV4Service, "es-sigv4-service", s.SigV4Service, "SigV4 service: es (OpenSearch Service domain) or aoss (OpenSearch Serverless)")
 	f.StringVar(&s.Region, "es-region", "", "SigV4 region of the search cluster; empty: the SDK's region")
+	f.StringVar(&c.AssumeRoleARN, "assume-role-arn", "", "read the objects (S3 only) as this role, e.g. of the log archive account owning the bucket; its credentials are renewed before they expire")
+	f.StringVar(&c.ExternalID, "external-id", "", "external id the role's trust policy asks for, with --assume-role-arn")
 }
 
 // Validate checks the options together. Each rule lives in the package the
@@ -132,6 +138,12 @@ func (c *Run) Validate() error {
 // Validate checks the shared options together.
 func (c *Index) Validate() error {
 	var errs []error
+	if c.ExternalID != "" && c.AssumeRoleARN == "" {
+		errs = append(errs, errors.New("--external-id goes with --assume-role-arn"))
+	}
+	if c.AssumeRoleARN != "" && !strings.HasPrefix(c.AssumeRoleARN, "arn:") {
+		errs = append(errs, fmt.Errorf("--assume-role-arn %q: want a role ARN, arn:aws:iam::ACCOUNT:role/NAME", c.AssumeRoleARN))
+	}
 	if c.ObjectReadTimeout <= 0 {
 		errs = append(errs, errors.New("--object-read-timeout must be positive"))
 	}
