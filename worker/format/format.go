@@ -42,6 +42,21 @@ type Format interface {
 	IndexPattern() string
 }
 
+// History is a format whose records are versions of something that
+// changes (a GuardDuty finding, updated as its activity goes on). With
+// Options.History, every version is also kept, once, in history indices
+// apart from the format's own, which hold only the newest.
+type History interface {
+	// HistoryOf is the history document of doc: the same body, in the
+	// history index of the version's own day, its id naming the version;
+	// false when history is off or doc has no version.
+	HistoryOf(doc Document) (Document, bool)
+	// HistoryTemplate is the history indices' composable template for
+	// engine e, and HistoryPattern matches them; "" when history is off.
+	HistoryTemplate(e Engine) (name, body string)
+	HistoryPattern() string
+}
+
 // Decoder turns records into documents.
 type Decoder interface {
 	// Decode turns one record into its document; n is the record's place
@@ -263,6 +278,9 @@ type Options struct {
 	// Location is the time zone choosing the date in index names; nil means
 	// UTC.
 	Location *time.Location
+	// History keeps every version of a record in history indices, for the
+	// formats whose records have versions (see History).
+	History bool
 }
 
 // WithDefaults returns o with its defaults filled in: the format's own

@@ -150,7 +150,7 @@ func prepare(ctx context.Context, c *config.Index) (aws.Config, []format.Format,
 	if c.Search.Region == "" {
 		c.Search.Region = awsCfg.Region
 	}
-	fs, err := newFormats(c.IndexPrefixes, c.Location)
+	fs, err := newFormats(c.IndexPrefixes, c.Location, c.FindingsHistory)
 	if err != nil {
 		return aws.Config{}, nil, usageError{err}
 	}
@@ -173,7 +173,7 @@ func connect(ctx context.Context, log *slog.Logger, c config.Index) (*sink.Sink,
 
 // newFormats builds every format the worker knows, with the index prefixes
 // given (by format name) and the index time zone.
-func newFormats(prefixes map[string]string, loc *time.Location) ([]format.Format, error) {
+func newFormats(prefixes map[string]string, loc *time.Location, history bool) ([]format.Format, error) {
 	for name := range prefixes {
 		if _, ok := formats.Find(name); !ok {
 			return nil, fmt.Errorf("--index-prefix %s=%s: no format %q (formats: %s)", name, prefixes[name], name, strings.Join(formats.Names(), ", "))
@@ -181,7 +181,7 @@ func newFormats(prefixes map[string]string, loc *time.Location) ([]format.Format
 	}
 	out := make([]format.Format, 0, len(formats.All))
 	for _, s := range formats.All {
-		f, err := s.New(format.Options{IndexPrefix: prefixes[s.Name], Location: loc})
+		f, err := s.New(format.Options{IndexPrefix: prefixes[s.Name], Location: loc, History: history})
 		if err != nil {
 			return nil, fmt.Errorf("format %s: %w", s.Name, err)
 		}
@@ -309,6 +309,12 @@ func installTemplates(ctx context.Context, log *slog.Logger, cluster *sink.Sink,
 			name, body := f.IndexTemplate(engine)
 			return cluster.PutIndexTemplate(ctx, name, body)
 		}})
+		if h, ok := f.(format.History); ok && h.HistoryPattern() != "" {
+			steps = append(steps, step{"index template of the " + f.Name() + " history", func(ctx context.Context) error {
+				name, body := h.HistoryTemplate(engine)
+				return cluster.PutIndexTemplate(ctx, name, body)
+			}})
+		}
 	}
 	steps = append(steps, step{"index template of " + deadLetterIndex, func(ctx context.Context) error {
 		name, body := deadletter.IndexTemplate(deadLetterIndex)

@@ -65,8 +65,9 @@ func floor(content io.Reader) (int, error) {
 
 // GuardDuty is the format of GuardDuty findings exports.
 type GuardDuty struct {
-	prefix string
-	loc    *time.Location
+	prefix  string
+	loc     *time.Location
+	history bool
 }
 
 // New returns the format for a run. The index prefix defaults to
@@ -76,7 +77,7 @@ func New(o format.Options) (*GuardDuty, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GuardDuty{prefix: o.IndexPrefix, loc: o.Location}, nil
+	return &GuardDuty{prefix: o.IndexPrefix, loc: o.Location, history: o.History}, nil
 }
 
 // Name is "guardduty".
@@ -98,6 +99,32 @@ func (g *GuardDuty) Decoder(format.Object) format.Decoder { return g }
 
 // IndexPattern matches every index the format writes to.
 func (g *GuardDuty) IndexPattern() string { return g.prefix + "-*" }
+
+// HistoryPattern matches the history indices, history-<prefix>-*, or is
+// "" when history is off. They lie outside the format's own pattern, so a
+// query on the current state never counts a finding twice.
+func (g *GuardDuty) HistoryPattern() string {
+	if !g.history {
+		return ""
+	}
+	return "history-" + g.prefix + "-*"
+}
+
+// HistoryOf is the version doc is of a finding, for the history indices:
+// history-<prefix>-YYYY-MM-DD of its updatedAt, _id the arn and the
+// updatedAt, written once (a replay is a duplicate). A finding whose arn
+// leaves no room in an _id for the time gets no history document.
+func (g *GuardDuty) HistoryOf(doc format.Document) (format.Document, bool) {
+	if !g.history || doc.Version <= 0 {
+		return format.Document{}, false
+	}
+	updated := time.UnixMilli(doc.Version)
+	id := doc.ID + "@" + updated.UTC().Format("2006-01-02T15:04:05.000Z")
+	if len(id) > maxID {
+		return format.Document{}, false
+	}
+	return format.Document{Index: "history-" + g.prefix + "-" + updated.In(g.loc).Format("2006-01-02"), ID: id, Body: doc.Body}, true
+}
 
 // maxID is the longest _id Elasticsearch and OpenSearch accept, in bytes.
 const maxID = 512

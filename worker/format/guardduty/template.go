@@ -17,5 +17,17 @@ var templateJSON string
 // service.additionalInfo, whose field types drift between finding types, as
 // one free-form field (searchable where the engine allows).
 func (g *GuardDuty) IndexTemplate(e format.Engine) (name, body string) {
-	return g.prefix, strings.NewReplacer("{{PATTERN}}", g.IndexPattern(), "{{FREEFORM}}", e.FreeForm(), "{{ECS}}", ecs.TemplateName).Replace(templateJSON)
+	return g.prefix, g.template(g.IndexPattern(), e)
+}
+
+// HistoryTemplate is the same template for the history indices.
+func (g *GuardDuty) HistoryTemplate(e format.Engine) (name, body string) {
+	if !g.history {
+		return "", ""
+	}
+	return "history-" + g.prefix, g.template(g.HistoryPattern(), e)
+}
+
+func (g *GuardDuty) template(pattern string, e format.Engine) string {
+	return strings.NewReplacer("{{PATTERN}}", pattern, "{{FREEFORM}}", e.FreeForm(), "{{ECS}}", ecs.TemplateName).Replace(templateJSON)
 }

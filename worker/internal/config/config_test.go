@@ -131,6 +131,17 @@ func TestCheckIndexNames(t *testing.T) {
 	if err := CheckIndexNames("dl", []format.Format{gd("ab"), gd("a")}); err != nil {
 		t.Errorf("ab-* and a-* do not overlap: %v", err)
 	}
+	// History indices count too.
+	hist, err := guardduty.New(format.Options{IndexPrefix: "gd", History: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckIndexNames("history-gd-dl", []format.Format{hist}); err == nil || !strings.Contains(err.Error(), "must lie outside the guardduty history indices (history-gd-*)") {
+		t.Errorf("dead-letter index among the history indices: %v", err)
+	}
+	if err := CheckIndexNames("dl", []format.Format{hist, gd("history")}); err == nil || !strings.Contains(err.Error(), "overlap") {
+		t.Errorf("a prefix covering the history indices: %v", err)
+	}
 }
 
 func TestIndexPrefixes(t *testing.T) {

@@ -49,6 +49,10 @@ type Index struct {
 	InstallTemplate bool
 	LogLevel        string
 
+	// FindingsHistory keeps every version of every finding in history
+	// indices besides the current state.
+	FindingsHistory bool
+
 	// AssumeRoleARN is a role the objects are read with (a bucket of
 	// another account); ExternalID goes with it when the role asks for one.
 	AssumeRoleARN, ExternalID string
@@ -117,6 +121,7 @@ func IndexFlags(f *Flags, c *Index) {
 	f.BoolVar(&s.SigV4, "es-sigv4", false, "sign requests to the search cluster with AWS SigV4 and the SDK's credentials (Amazon OpenSearch Service)")
 	f.StringVar(&s.SigV4Service, "es-sigv4-service", s.SigV4Service, "SigV4 service: es (OpenSearch Service domain) or aoss (OpenSearch Serverless)")
 	f.StringVar(&s.Region, "es-region", "", "SigV4 region of the search cluster; empty: the SDK's region")
+	f.BoolVar(&c.FindingsHistory, "findings-history", false, "also keep every version of every GuardDuty finding in history-<prefix>-YYYY-MM-DD (day of its updatedAt, _id arn@updatedAt), besides the current state")
 	f.StringVar(&c.AssumeRoleARN, "assume-role-arn", "", "read the objects (S3 only) as this role, e.g. of the log archive account owning the bucket; its credentials are renewed before they expire")
 	f.StringVar(&c.ExternalID, "external-id", "", "external id the role's trust policy asks for, with --assume-role-arn")
 }
@@ -158,18 +163,26 @@ func (c *Index) Validate() error {
 
 // CheckIndexNames refuses index names that overlap: a dead-letter index
 // that one of the formats would also write to (or install its template on),
-// and two formats whose index patterns cover each other's indices.
+// and two formats (or their history indices) whose index patterns cover
+// each other's indices.
 func CheckIndexNames(deadLetterIndex string, formats []format.Format) error {
-	var errs []error
-	for i, f := range formats {
-		pattern := f.IndexPattern()
-		if deadLetterIndex == strings.TrimSuffix(pattern, "-*") || matchesPattern(deadLetterIndex, pattern) {
-			errs = append(errs, fmt.Errorf("--dead-letter-index %q: must lie outside the %s indices (%s)", deadLetterIndex, f.Name(), pattern))
+	type named struct{ what, pattern string }
+	var all []named
+	for _, f := range formats {
+		all = append(all, named{"the " + f.Name() + " indices", f.IndexPattern()})
+		if h, ok := f.(format.History); ok && h.HistoryPattern() != "" {
+			all = append(all, named{"the " + f.Name() + " history indices", h.HistoryPattern()})
 		}
-		for _, g := range formats[i+1:] {
-			a, b := strings.TrimSuffix(pattern, "*"), strings.TrimSuffix(g.IndexPattern(), "*")
+	}
+	var errs []error
+	for i, f := range all {
+		if deadLetterIndex == strings.TrimSuffix(f.pattern, "-*") || matchesPattern(deadLetterIndex, f.pattern) {
+			errs = append(errs, fmt.Errorf("--dead-letter-index %q: must lie outside %s (%s)", deadLetterIndex, f.what, f.pattern))
+		}
+		for _, g := range all[i+1:] {
+			a, b := strings.TrimSuffix(f.pattern, "*"), strings.TrimSuffix(g.pattern, "*")
 			if strings.HasPrefix(a, b) || strings.HasPrefix(b, a) {
-				errs = append(errs, fmt.Errorf("--index-prefix: the %s indices (%s) and the %s indices (%s) overlap", f.Name(), pattern, g.Name(), g.IndexPattern()))
+				errs = append(errs, fmt.Errorf("--index-prefix: %s (%s) and %s (%s) overlap", f.what, f.pattern, g.what, g.pattern))
 			}
 		}
 	}

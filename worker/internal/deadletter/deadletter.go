@@ -47,7 +47,13 @@ type Record struct {
 	// none), so a replay can tell whether the index now holds it.
 	TargetVersion int64
 	MessageID     string
+	// Copy names the copy of the record's document that was refused
+	// (CopyHistory), "" for the document itself.
+	Copy string
 }
+
+// CopyHistory marks the history copy of a record's document.
+const CopyHistory = "history"
 
 // ID is deterministic per object version and line, so a redelivered message
 // finds its earlier dead-letter documents in place instead of adding
@@ -66,6 +72,9 @@ func (r Record) ID() string {
 		b[i] = byte(r.Line >> (8 * i))
 	}
 	h.Write(b[:])
+	if r.Copy != "" { // the record's own document keeps the id it always had
+		h.Write([]byte(r.Copy))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -85,6 +94,7 @@ type doc struct {
 	TargetID      string `json:"target_id,omitempty"`
 	TargetVersion int64  `json:"target_version,omitempty"`
 	MessageID     string `json:"message_id,omitempty"`
+	Copy          string `json:"copy,omitempty"`
 }
 
 // Version is the external version of a dead-letter document written at
@@ -115,7 +125,7 @@ func (r Record) Body(now time.Time) []byte {
 		Bucket:    r.Bucket, Key: r.Key, VersionID: r.VersionID, Line: r.Line,
 		Stage: r.Stage, Reason: r.Reason, Status: r.Status,
 		Raw: string(raw), RawBytes: full, RawTruncated: truncated,
-		TargetIndex: r.TargetIndex, TargetID: r.TargetID, TargetVersion: r.TargetVersion, MessageID: r.MessageID,
+		TargetIndex: r.TargetIndex, TargetID: r.TargetID, TargetVersion: r.TargetVersion, MessageID: r.MessageID, Copy: r.Copy,
 	})
 	return b
 }

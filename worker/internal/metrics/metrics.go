@@ -23,12 +23,14 @@ type Metrics struct {
 	MessagesKeptForRedrive *prometheus.CounterVec // reason: kept in the queue for its redrive
 	MessagesInFlight       prometheus.Gauge
 
-	Objects      *prometheus.CounterVec // outcome: done, failed
-	ObjectBytes  prometheus.Counter
-	Records      *prometheus.CounterVec // outcome: read, indexed, stale, dead_lettered
-	BulkRequests *prometheus.CounterVec // outcome: ok, error
-	BulkDuration prometheus.Histogram
-	BulkItems    *prometheus.CounterVec // outcome: written, stale, retry, rejected
+	Objects     *prometheus.CounterVec // outcome: done, failed
+	ObjectBytes prometheus.Counter
+	Records     *prometheus.CounterVec // outcome: read, indexed, stale, dead_lettered
+	// HistoryDocuments: history copies of versioned records (--findings-history).
+	HistoryDocuments *prometheus.CounterVec // outcome: written, duplicate, dead_lettered
+	BulkRequests     *prometheus.CounterVec // outcome: ok, error
+	BulkDuration     prometheus.Histogram
+	BulkItems        *prometheus.CounterVec // outcome: written, stale, retry, rejected
 	// BulkRequestFailures: requests without per-item answers, by reason.
 	BulkRequestFailures *prometheus.CounterVec
 	// BulkWaiting: requests waiting for the cluster to take them.
@@ -63,6 +65,7 @@ func New(version string) *Metrics {
 		Objects:                prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "objects_total", Help: "S3 objects processed, by outcome."}, []string{"outcome"}),
 		ObjectBytes:            prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "object_bytes_read_total", Help: "Bytes read from S3 objects, as stored (compressed)."}),
 		Records:                prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "records_total", Help: "Records read from objects, and their outcomes: indexed, stale (this or a newer version was already indexed), dead_lettered."}, []string{"outcome"}),
+		HistoryDocuments:       prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "history_documents_total", Help: "History copies of versioned records (--findings-history), by outcome: written, duplicate (a replay), dead_lettered."}, []string{"outcome"}),
 		BulkRequests:           prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_requests_total", Help: "Bulk requests sent, by outcome."}, []string{"outcome"}),
 		BulkDuration:           prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "bulk_request_duration_seconds", Help: "Duration of bulk requests.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		BulkItems:              prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bulk_items_total", Help: "Bulk items by outcome."}, []string{"outcome"}),
@@ -81,7 +84,7 @@ func New(version string) *Metrics {
 		SQSRequests:            prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sqs_requests_total", Help: "Requests sent to SQS, retries included, by operation and outcome (ok, empty: a receive that returned no message, error)."}, []string{"operation", "outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.MessagesReceived, m.MessagesDeleted, m.MessagesReturned, m.MessagesKeptForRedrive, m.MessagesInFlight,
-		m.Objects, m.ObjectBytes, m.Records, m.BulkRequests, m.BulkDuration, m.BulkItems, m.BulkRequestFailures, m.BulkWaiting, m.BulkMaxBytes, m.VisibilityExtensions,
+		m.Objects, m.ObjectBytes, m.Records, m.HistoryDocuments, m.BulkRequests, m.BulkDuration, m.BulkItems, m.BulkRequestFailures, m.BulkWaiting, m.BulkMaxBytes, m.VisibilityExtensions,
 		m.ObjectsInFlight, m.IntakeLimit, m.BulkConcurrency, m.BulkItemFailures, m.Lag, m.MessageAge, m.QueueMessages, m.QueuePollFailures, m.SQSRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)

@@ -69,6 +69,9 @@ func (p *Pipeline) object(ctx context.Context, log *slog.Logger, o objectRef) er
 	p.records.read.Add(float64(c.read))
 	attrs := []any{"records_read", c.read, "records_indexed", c.indexed, "records_stale", c.stale,
 		"records_skipped", c.skipped, "records_dead_lettered", c.deadLettered, "balanced", err == nil}
+	if h := c.history; h.written+h.duplicate+h.deadLettered > 0 {
+		attrs = append(attrs, "history_written", h.written, "history_duplicate", h.duplicate, "history_dead_lettered", h.deadLettered)
+	}
 	if err != nil {
 		p.metrics.Objects.WithLabelValues("failed").Inc()
 		log.Error("object failed", append(attrs, "err", err)...)
@@ -99,6 +102,7 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 	sc := p.frame(in, f.Framing())
 	defer sc.Close()
 	dec := f.Decoder(format.Object{Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID})
+	hist, _ := f.(format.History)
 	for {
 		rec, line, err := sc.Next()
 		if errors.Is(err, io.EOF) {
@@ -128,6 +132,15 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 		t.read()
 		if err := t.submit(ctx, e); err != nil {
 			return err
+		}
+		if hist == nil || e.Owner != t || e.Replacement {
+			continue
+		}
+		if h, ok := hist.HistoryOf(format.Document{Index: e.Index, ID: e.ID, Version: e.Version, Body: e.Body}); ok {
+			he := bulk.Entry{Item: sink.Item{Index: h.Index, ID: h.ID, Version: h.Version, Body: h.Body}, Line: line, Owner: t.history}
+			if err := t.submit(ctx, he); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/guardduty"
 	"github.com/logtide/logtide/worker/internal/bulk"
+	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/route"
 	"github.com/logtide/logtide/worker/internal/sink"
@@ -156,7 +158,14 @@ func note(keys ...string) []byte {
 // idle exit; set changes options beyond that.
 func newTestPipeline(t *testing.T, q *fakeQueue, src fakeSource, w bulk.Writer, set func(*Options)) *Pipeline {
 	t.Helper()
-	gd, err := guardduty.New(format.Options{})
+	return newGuardDutyPipeline(t, q, src, w, format.Options{}, set)
+}
+
+// newGuardDutyPipeline is newTestPipeline with the GuardDuty format's
+// options.
+func newGuardDutyPipeline(t *testing.T, q *fakeQueue, src fakeSource, w bulk.Writer, fo format.Options, set func(*Options)) *Pipeline {
+	t.Helper()
+	gd, err := guardduty.New(fo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -807,6 +816,57 @@ func TestRecordsArrayAndSkippedRecords(t *testing.T) {
 	} {
 		if got != 0 {
 			t.Errorf("records %s: off by %v", name, got)
+		}
+	}
+}
+
+// TestFindingsHistory: with history on, every version of a finding is also
+// written once to its history index; those copies are waited for but are
+// not records, and one the cluster refuses is dead-lettered apart from the
+// record's own document.
+func TestFindingsHistory(t *testing.T) {
+	q := &fakeQueue{pending: []queue.Message{{ID: "m", Body: note("k")}}}
+	src := fakeSource{"k": gzLines(finding("1", 1), finding("1", 2), finding("2", 1))}
+	snk := &fakeSink{answer: func(_ int, it sink.Item) sink.Outcome {
+		if strings.HasPrefix(it.Index, "history-") && strings.Contains(it.ID, "/2@") {
+			return sink.Rejected
+		}
+		return sink.Written
+	}}
+	p := newGuardDutyPipeline(t, q, src, snk, format.Options{History: true}, nil)
+	runUntilIdle(t, p)
+	if fmt.Sprint(q.deleted) != "[m]" {
+		t.Fatalf("deleted %v", q.deleted)
+	}
+	byIndex := map[string][]string{}
+	for id, it := range snk.docs {
+		byIndex[it.Index] = append(byIndex[it.Index], id)
+	}
+	for _, ids := range byIndex {
+		sort.Strings(ids)
+	}
+	arn := "arn:aws:guardduty:us-east-1:1:detector/d/finding/"
+	if got, want := fmt.Sprint(byIndex["history-guardduty-2026-01-01"]), fmt.Sprint([]string{arn + "1@2026-01-01T00:00:01.000Z", arn + "1@2026-01-01T00:00:02.000Z"}); got != want {
+		t.Errorf("history documents %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(byIndex["guardduty-2026-01-01"]); got != fmt.Sprint([]string{arn + "1", arn + "2"}) {
+		t.Errorf("current-state documents %s", got)
+	}
+	dead := byIndex["logtide-deadletter"]
+	if len(dead) != 1 || !strings.Contains(string(snk.docs[dead[0]].Body), `"copy":"history"`) || !strings.Contains(string(snk.docs[dead[0]].Body), `"target_index":"history-guardduty-2026-01-01"`) {
+		t.Fatalf("dead-letter documents %v", dead)
+	}
+	if dead[0] == (deadletter.Record{Bucket: "b", Key: "k", Line: 3}).ID() {
+		t.Error("the history copy's dead-letter document took the record's own id")
+	}
+	for outcome, want := range map[string]float64{"written": 2, "duplicate": 0, "dead_lettered": 1} {
+		if n := testutil.ToFloat64(p.metrics.HistoryDocuments.WithLabelValues(outcome)); n != want {
+			t.Errorf("history_documents_total{outcome=%s} %v, want %v", outcome, n, want)
+		}
+	}
+	for outcome, want := range map[string]float64{"read": 3, "indexed": 3, "dead_lettered": 0} {
+		if n := testutil.ToFloat64(p.metrics.Records.WithLabelValues(outcome)); n != want {
+			t.Errorf("records_total{outcome=%s} %v, want %v", outcome, n, want)
 		}
 	}
 }

@@ -18,13 +18,19 @@ import (
 // balances: read == indexed + stale + skipped + deadLettered.
 type counts struct {
 	read, indexed, stale, skipped, deadLettered int
+	// history counts the history copies of the records' documents (see
+	// format.History) by outcome; they are not records.
+	history struct{ written, duplicate, deadLettered int }
 }
 
 func (c *counts) balanced() bool { return c.read == c.indexed+c.stale+c.skipped+c.deadLettered }
 
-// recordCounters are the records_total counters, looked up once.
+// recordCounters are the records_total counters, looked up once, and the
+// history_documents_total ones.
 type recordCounters struct {
 	read, indexed, stale, skipped, deadLettered prometheus.Counter
+
+	historyWritten, historyDuplicate, historyDeadLettered prometheus.Counter
 }
 
 func newRecordCounters(m *metrics.Metrics) recordCounters {
@@ -34,6 +40,10 @@ func newRecordCounters(m *metrics.Metrics) recordCounters {
 		stale:        m.Records.WithLabelValues("stale"),
 		skipped:      m.Records.WithLabelValues("skipped"),
 		deadLettered: m.Records.WithLabelValues("dead_lettered"),
+
+		historyWritten:      m.HistoryDocuments.WithLabelValues("written"),
+		historyDuplicate:    m.HistoryDocuments.WithLabelValues("duplicate"),
+		historyDeadLettered: m.HistoryDocuments.WithLabelValues("dead_lettered"),
 	}
 }
 
@@ -54,10 +64,14 @@ type tracker struct {
 	ended       bool
 	err         error // the first failure; the object is not done
 	done        chan struct{}
+	// history owns the history copies of the object's documents.
+	history historyOwner
 }
 
 func (p *Pipeline) newTracker(ref objectRef) *tracker {
-	return &tracker{ref: ref, batcher: p.bulk, deadIndex: p.opts.DeadLetterIndex, records: &p.records, progress: &p.progress, done: make(chan struct{})}
+	t := &tracker{ref: ref, batcher: p.bulk, deadIndex: p.opts.DeadLetterIndex, records: &p.records, progress: &p.progress, done: make(chan struct{})}
+	t.history = historyOwner{t}
+	return t
 }
 
 // read counts one record read.
@@ -100,6 +114,46 @@ func (t *tracker) deadLetter(r deadletter.Record) bulk.Entry {
 		Replacement: true,
 		Owner:       t,
 	}
+}
+
+// historyOwner is the bulk.Owner of the history copies of an object's
+// documents: they must be written before the object is done, but their
+// outcomes are not the records' (a copy already there is a replay).
+type historyOwner struct{ t *tracker }
+
+// Replace keeps a history copy the cluster refused in the dead-letter
+// index, apart from the record's own document.
+func (h historyOwner) Replace(e *bulk.Entry, r sink.Result) (bulk.Entry, bool) {
+	d := h.t.deadLetter(deadletter.Record{
+		Line: e.Line, Stage: deadletter.StageIndex, Reason: r.Reason, Status: r.Status, Copy: deadletter.CopyHistory,
+		Raw: e.Body, TargetIndex: e.Index, TargetID: e.ID,
+	})
+	d.Owner = h
+	return d, true
+}
+
+// Done records the outcome of a history copy.
+func (h historyOwner) Done(e *bulk.Entry, r sink.Result, err error) {
+	t := h.t
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case e.Replacement:
+		t.c.history.deadLettered++
+		t.records.historyDeadLettered.Inc()
+	case r.Outcome == sink.Stale:
+		t.c.history.duplicate++
+		t.records.historyDuplicate.Inc()
+	default:
+		t.c.history.written++
+		t.records.historyWritten.Inc()
+	}
+	t.outstanding--
+	t.resolveIfDone()
 }
 
 // Replace keeps a document the cluster refused in the dead-letter index,
