@@ -40,6 +40,7 @@ import (
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/guardduty"
 	"github.com/logtide/logtide/worker/formats"
+	"github.com/logtide/logtide/worker/savedobjects"
 )
 
 // noDataWhenHealthy lists the metrics a healthy run never touches: a labelled
@@ -391,6 +392,11 @@ func TestDashboardsAgainstLiveServices(t *testing.T) {
 		}
 	})
 	phase("dashboards of the log types checked")
+
+	t.Run("OpenSearch Dashboards saved objects", func(t *testing.T) {
+		checkSavedObjects(t, ctx, es, name, deadLetterIndex)
+	})
+	phase("saved objects checked")
 
 	if err := worker.stop(t); err != nil {
 		t.Errorf("worker did not stop cleanly: %v\n%s", err, worker.tail())
@@ -1084,4 +1090,78 @@ func bucketAggBody(b bucketAgg) map[string]any {
 		return map[string]any{"date_histogram": map[string]any{"field": b.Field, "fixed_interval": "1d", "min_doc_count": setting("min_doc_count", 0)}}
 	}
 	return map[string]any{"unsupported_" + b.Type: map[string]any{}}
+}
+
+// checkSavedObjects checks the saved objects `worker setup` imports into
+// OpenSearch Dashboards, for the test's index names, against the indices
+// the worker wrote: every index pattern matches indices whose time field is
+// a date, and every visualization's fields have the type its aggregation
+// needs and give buckets.
+func checkSavedObjects(t *testing.T, ctx context.Context, es *search.Client, name, deadLetterIndex string) {
+	fs, err := formats.New(func(f string) format.Options { return format.Options{IndexPrefix: name + "-" + f} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := savedobjects.For(fs, deadLetterIndex)
+	titles := map[string]string{} // index pattern id → title
+	for _, o := range objs {
+		if o.Type != "index-pattern" {
+			continue
+		}
+		title := o.Attributes["title"].(string)
+		titles[o.ID] = title
+		if typ := fieldTypes(t, ctx, es, title, map[string]bool{"@timestamp": true})["@timestamp"]; typ != "date" {
+			t.Errorf("index pattern %s (%s): time field @timestamp is %q", o.ID, title, typ)
+		}
+	}
+	visualizations := 0
+	for _, o := range objs {
+		if o.Type != "visualization" {
+			continue
+		}
+		visualizations++
+		index := titles[o.References[0].ID]
+		var vs struct {
+			Aggs []struct {
+				Type   string
+				Params map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(o.Attributes["visState"].(string)), &vs); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range vs.Aggs {
+			field, _ := a.Params["field"].(string)
+			if field == "" {
+				continue
+			}
+			typ := fieldTypes(t, ctx, es, index, map[string]bool{field: true})[field]
+			want := []string{"keyword", "ip", "long", "integer", "short", "float", "double", "boolean"}
+			agg := map[string]any{"terms": map[string]any{"field": field, "size": 5}}
+			if a.Type == "date_histogram" {
+				want = []string{"date"}
+				agg = map[string]any{"date_histogram": map[string]any{"field": field, "calendar_interval": "day"}}
+			}
+			if !slices.Contains(want, typ) {
+				t.Errorf("%s: %s on %s, which is %q in %s: want one of %v", o.ID, a.Type, field, typ, index, want)
+				continue
+			}
+			var res struct {
+				Aggregations struct {
+					A struct {
+						Buckets []any `json:"buckets"`
+					} `json:"a"`
+				} `json:"aggregations"`
+			}
+			if err := es.Do(ctx, http.MethodPost, "/"+index+"/_search", map[string]any{"size": 0, "aggs": map[string]any{"a": agg}}, &res); err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Aggregations.A.Buckets) == 0 {
+				t.Errorf("%s: %s on %s gives no bucket in %s", o.ID, a.Type, field, index)
+			}
+		}
+	}
+	if visualizations < 12 {
+		t.Errorf("%d visualizations", visualizations)
+	}
 }

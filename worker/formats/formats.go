@@ -3,6 +3,8 @@
 package formats
 
 import (
+	"fmt"
+
 	"github.com/logtide/logtide/worker/format"
 	"github.com/logtide/logtide/worker/format/cloudtrail"
 	"github.com/logtide/logtide/worker/format/elb"
@@ -41,4 +43,18 @@ func Names() []string {
 		out[i] = s.Name
 	}
 	return out
+}
+
+// New builds every format with the options options gives it (by name): the
+// index prefix, time zone and history of each.
+func New(options func(name string) format.Options) ([]format.Format, error) {
+	out := make([]format.Format, 0, len(All))
+	for _, s := range All {
+		f, err := s.New(options(s.Name))
+		if err != nil {
+			return nil, fmt.Errorf("format %s: %w", s.Name, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

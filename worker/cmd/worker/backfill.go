@@ -102,7 +102,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // the records read.
 func indexHere(ctx context.Context, log *slog.Logger, c config.Index, cluster *sink.Sink, fs []format.Format, router *route.Router, s3Client *s3.Client, bf *backfill.Backfill) (backfill.Summary, string, error) {
 	if c.InstallTemplate {
-		installTemplates(ctx, log, cluster, fs, c.Pipeline.DeadLetterIndex)
+		installTemplates(ctx, log, cluster, fs, c.Pipeline.DeadLetterIndex, c.Retention)
 	}
 	m := metrics.New(version)
 	po := c.Pipeline

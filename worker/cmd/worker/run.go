@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,16 +21,15 @@ import (
 
 	sdkhttp "github.com/logtide/logtide/shared/awshttp"
 	"github.com/logtide/logtide/worker/format"
-	"github.com/logtide/logtide/worker/format/ecs"
 	"github.com/logtide/logtide/worker/formats"
 	"github.com/logtide/logtide/worker/internal/backoff"
 	"github.com/logtide/logtide/worker/internal/config"
-	"github.com/logtide/logtide/worker/internal/deadletter"
 	"github.com/logtide/logtide/worker/internal/metrics"
 	"github.com/logtide/logtide/worker/internal/pipeline"
 	"github.com/logtide/logtide/worker/internal/queue"
 	"github.com/logtide/logtide/worker/internal/route"
 	"github.com/logtide/logtide/worker/internal/searchhttp"
+	"github.com/logtide/logtide/worker/internal/setup"
 	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
 )
@@ -94,7 +92,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var runErr error
 	if c.InstallTemplate {
-		installTemplates(ctx, log, cluster, fs, c.Pipeline.DeadLetterIndex)
+		installTemplates(ctx, log, cluster, fs, c.Pipeline.DeadLetterIndex, c.Retention)
 	}
 	if ctx.Err() != nil {
 		// Stopped while waiting for the cluster: nothing was received, so
@@ -157,6 +155,9 @@ func prepare(ctx context.Context, c *config.Index) (aws.Config, []format.Format,
 	if err := config.CheckIndexNames(c.Pipeline.DeadLetterIndex, fs); err != nil {
 		return aws.Config{}, nil, usageError{err}
 	}
+	if _, err := c.Retention.Policies(fs); err != nil {
+		return aws.Config{}, nil, usageError{err}
+	}
 	return awsCfg, fs, nil
 }
 
@@ -179,15 +180,9 @@ func newFormats(prefixes map[string]string, loc *time.Location, history bool) ([
 			return nil, fmt.Errorf("--index-prefix %s=%s: no format %q (formats: %s)", name, prefixes[name], name, strings.Join(formats.Names(), ", "))
 		}
 	}
-	out := make([]format.Format, 0, len(formats.All))
-	for _, s := range formats.All {
-		f, err := s.New(format.Options{IndexPrefix: prefixes[s.Name], Location: loc, History: history})
-		if err != nil {
-			return nil, fmt.Errorf("format %s: %w", s.Name, err)
-		}
-		out = append(out, f)
-	}
-	return out, nil
+	return formats.New(func(name string) format.Options {
+		return format.Options{IndexPrefix: prefixes[name], Location: loc, History: history}
+	})
 }
 
 // indexPatterns names each format with its indices, for the start-up log.
@@ -280,77 +275,64 @@ func newS3(cfg aws.Config) *s3.Client {
 }
 
 // installTemplates installs the templates of every format (with the ECS
-// component they are composed of) and of the dead-letter index, for the
-// engine the cluster runs, waiting for the cluster as long as it takes: a
-// worker can start before its cluster does, or while it refuses it, and it
-// takes no message until the templates are in place. It returns early only
-// when ctx ends.
-func installTemplates(ctx context.Context, log *slog.Logger, cluster *sink.Sink, fs []format.Format, deadLetterIndex string) {
-	type step struct {
-		what string // for the logs
-		do   func(context.Context) error
-	}
+// component they are composed of), of the findings history and of the
+// dead-letter index, for the engine the cluster runs, waiting for the
+// cluster as long as it takes: a worker can start before its cluster does,
+// or while it refuses it, and it takes no message until the templates are
+// in place. It returns early only when ctx ends.
+func installTemplates(ctx context.Context, log *slog.Logger, cluster *sink.Sink, fs []format.Format, deadLetterIndex string, retention setup.Retention) {
 	var engine format.Engine
-	steps := []step{
-		{"cluster information", func(ctx context.Context) error {
-			info, err := cluster.Cluster(ctx)
-			if err == nil {
-				engine = engineOf(info)
-				log.Info("search cluster", "distribution", info.Distribution, "version", info.Version, "free_form_mapping", engine.FreeForm())
-			}
-			return err
-		}},
-		{"component template " + ecs.TemplateName, func(ctx context.Context) error {
-			return cluster.PutComponentTemplate(ctx, ecs.TemplateName, ecs.ComponentTemplate())
-		}},
-	}
-	for _, f := range fs {
-		steps = append(steps, step{"index template of " + f.Name(), func(ctx context.Context) error {
-			name, body := f.IndexTemplate(engine)
-			return cluster.PutIndexTemplate(ctx, name, body)
-		}})
-		if h, ok := f.(format.History); ok && h.HistoryPattern() != "" {
-			steps = append(steps, step{"index template of the " + f.Name() + " history", func(ctx context.Context) error {
-				name, body := h.HistoryTemplate(engine)
-				return cluster.PutIndexTemplate(ctx, name, body)
-			}})
+	retry(ctx, log, "cluster information", func(ctx context.Context) error {
+		info, err := cluster.Cluster(ctx)
+		if err == nil {
+			engine = setup.EngineOf(info)
+			log.Info("search cluster", "distribution", info.Distribution, "version", info.Version, "free_form_mapping", engine.FreeForm())
 		}
+		return err
+	})
+	policies, err := retention.Policies(fs)
+	if err != nil {
+		log.Error("retention", "err", err) // checked at start: not reached
 	}
-	steps = append(steps, step{"index template of " + deadLetterIndex, func(ctx context.Context) error {
-		name, body := deadletter.IndexTemplate(deadLetterIndex)
-		return cluster.PutIndexTemplate(ctx, name, body)
-	}})
-	for _, st := range steps {
-		for attempt := 1; ; attempt++ {
-			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := st.do(cctx)
-			cancel()
-			if err == nil {
-				log.Info("installed", "what", st.what)
-				break
+	templates, err := setup.Templates(engine, fs, deadLetterIndex, setup.ILMNames(engine, policies))
+	if err != nil {
+		log.Error("templates", "err", err)
+		return
+	}
+	for _, t := range templates {
+		ok := retry(ctx, log, t.What, func(ctx context.Context) error {
+			if t.Component {
+				return cluster.PutComponentTemplate(ctx, t.Name, t.Body)
 			}
-			if ctx.Err() != nil {
-				return
-			}
-			d := backoff.Delay(time.Second, 30*time.Second, attempt)
-			log.Warn("waiting for the search cluster before taking any message",
-				"step", st.what, "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
-			if !backoff.Sleep(ctx, d) {
-				return
-			}
+			return cluster.PutIndexTemplate(ctx, t.Name, t.Body)
+		})
+		if !ok {
+			return
 		}
 	}
 }
 
-// engineOf reads what the cluster says of itself.
-func engineOf(c sink.Cluster) format.Engine {
-	e := format.Engine{Distribution: c.Distribution, Flavor: c.Flavor}
-	parts := strings.SplitN(c.Version, ".", 3)
-	if len(parts) >= 2 {
-		e.Major, _ = strconv.Atoi(parts[0])
-		e.Minor, _ = strconv.Atoi(parts[1])
+// retry does a step of the start until it succeeds, waiting longer after
+// each failure; false when ctx ended first.
+func retry(ctx context.Context, log *slog.Logger, what string, do func(context.Context) error) bool {
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := do(cctx)
+		cancel()
+		if err == nil {
+			log.Info("installed", "what", what)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		d := backoff.Delay(time.Second, 30*time.Second, attempt)
+		log.Warn("waiting for the search cluster before taking any message",
+			"step", what, "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
+		if !backoff.Sleep(ctx, d) {
+			return false
+		}
 	}
-	return e
 }
 
 // redactURLs drops anything but scheme and host from endpoint URLs for logs.

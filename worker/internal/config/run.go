@@ -12,6 +12,7 @@ import (
 	"github.com/logtide/logtide/worker/internal/pipeline"
 	"github.com/logtide/logtide/worker/internal/route"
 	"github.com/logtide/logtide/worker/internal/searchhttp"
+	"github.com/logtide/logtide/worker/internal/setup"
 	"github.com/logtide/logtide/worker/internal/sink"
 	"github.com/logtide/logtide/worker/internal/source"
 )
@@ -48,6 +49,11 @@ type Index struct {
 
 	InstallTemplate bool
 	LogLevel        string
+
+	// Retention is how long each format's indices are kept, where the
+	// engine has a lifecycle API (`worker setup` installs the policies;
+	// on Elasticsearch the templates name them).
+	Retention setup.Retention
 
 	// FindingsHistory keeps every version of every finding in history
 	// indices besides the current state.
@@ -121,6 +127,7 @@ func IndexFlags(f *Flags, c *Index) {
 	f.BoolVar(&s.SigV4, "es-sigv4", false, "sign requests to the search cluster with AWS SigV4 and the SDK's credentials (Amazon OpenSearch Service)")
 	f.StringVar(&s.SigV4Service, "es-sigv4-service", s.SigV4Service, "SigV4 service: es (OpenSearch Service domain) or aoss (OpenSearch Serverless)")
 	f.StringVar(&s.Region, "es-region", "", "SigV4 region of the search cluster; empty: the SDK's region")
+	f.Var(retentionFlag{&c.Retention}, "retention-days", "DAYS, or FORMAT=DAYS items: delete each format's indices this many days after their creation (ISM on OpenSearch, ILM on Elasticsearch; installed by worker setup); DAYS alone spares GuardDuty's current state, whose indices keep live findings (name guardduty=DAYS to include it; guardduty-history=DAYS for the history); 0 or empty: keep everything")
 	f.BoolVar(&c.FindingsHistory, "findings-history", false, "also keep every version of every GuardDuty finding in history-<prefix>-YYYY-MM-DD (day of its updatedAt, _id arn@updatedAt), besides the current state")
 	f.StringVar(&c.AssumeRoleARN, "assume-role-arn", "", "read the objects (S3 only) as this role, e.g. of the log archive account owning the bucket; its credentials are renewed before they expire")
 	f.StringVar(&c.ExternalID, "external-id", "", "external id the role's trust policy asks for, with --assume-role-arn")
@@ -196,6 +203,33 @@ func matchesPattern(index, pattern string) bool {
 		return strings.HasPrefix(index, p)
 	}
 	return index == pattern
+}
+
+// retentionFlag is the --retention-days flag.
+type retentionFlag struct{ p *setup.Retention }
+
+func (r retentionFlag) Set(v string) error {
+	parsed, err := setup.ParseRetention(v)
+	if err != nil {
+		return err
+	}
+	*r.p = parsed
+	return nil
+}
+
+func (r retentionFlag) String() string {
+	if r.p == nil || r.p.Off() {
+		return ""
+	}
+	var s []string
+	if r.p.Default > 0 {
+		s = append(s, fmt.Sprint(r.p.Default))
+	}
+	for name, d := range r.p.Days {
+		s = append(s, fmt.Sprintf("%s=%d", name, d))
+	}
+	sort.Strings(s)
+	return strings.Join(s, ",")
 }
 
 // prefixes is the --index-prefix flag.

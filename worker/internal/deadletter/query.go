@@ -72,7 +72,7 @@ func Objects(ctx context.Context, r Requester, index string, f Filter) ([]Object
 			"query": map[string]any{"bool": map[string]any{"filter": f.clauses()}},
 			"aggs":  map[string]any{"objects": map[string]any{"composite": comp}},
 		}
-		b, err := r.Do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_search", nil, body)
+		b, err := r.Do(ctx, http.MethodPost, "/"+index+"/_search", nil, body)
 		if err != nil {
 			return nil, fmt.Errorf("listing the objects of %s: %w", index, err)
 		}
@@ -114,7 +114,7 @@ func Objects(ctx context.Context, r Requester, index string, f Filter) ([]Object
 // fail again. It returns how many it removed.
 func Sweep(ctx context.Context, r Requester, index string, o Object, since time.Time) (int64, error) {
 	clauses := append(objectClauses(o), map[string]any{"range": map[string]any{"@timestamp": map[string]any{"lt": since.UTC().Format("2006-01-02T15:04:05.000Z")}}})
-	b, err := r.Do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_delete_by_query",
+	b, err := r.Do(ctx, http.MethodPost, "/"+index+"/_delete_by_query",
 		url.Values{"refresh": {"true"}, "conflicts": {"proceed"}}, map[string]any{"query": map[string]any{"bool": map[string]any{"filter": clauses}}})
 	if err != nil {
 		return 0, fmt.Errorf("removing the replayed records of s3://%s/%s from %s: %w", o.Bucket, o.Key, index, err)
@@ -134,7 +134,7 @@ func Sweep(ctx context.Context, r Requester, index string, o Object, since time.
 
 // Count is how many of the object's records are in the index.
 func Count(ctx context.Context, r Requester, index string, o Object) (int64, error) {
-	b, err := r.Do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_count", nil, map[string]any{"query": map[string]any{"bool": map[string]any{"filter": objectClauses(o)}}})
+	b, err := r.Do(ctx, http.MethodPost, "/"+index+"/_count", nil, map[string]any{"query": map[string]any{"bool": map[string]any{"filter": objectClauses(o)}}})
 	if err != nil {
 		return 0, err
 	}
@@ -147,6 +147,6 @@ func Count(ctx context.Context, r Requester, index string, o Object) (int64, err
 
 // Refresh makes what was written to the index searchable.
 func Refresh(ctx context.Context, r Requester, index string) error {
-	_, err := r.Do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_refresh", nil, nil)
+	_, err := r.Do(ctx, http.MethodPost, "/"+index+"/_refresh", nil, nil)
 	return err
 }

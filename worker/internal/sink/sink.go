@@ -490,6 +490,10 @@ func Status(err error) int {
 	if errors.As(err, &re) {
 		return re.Status
 	}
+	var ae *AnswerError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
 	var ee *elastic.Error
 	if errors.As(err, &ee) {
 		return ee.Status
@@ -498,11 +502,37 @@ func Status(err error) int {
 }
 
 // Do sends one JSON request to the cluster and returns the answer's body;
-// an answer of 300 or more is an error, its status readable with Status.
+// an answer of 300 or more is a *RequestError holding the status and the
+// start of the answer (the cluster's own reason, which names a missing API
+// as "no handler found").
 func (s *Sink) Do(ctx context.Context, method, path string, params url.Values, body any) ([]byte, error) {
-	resp, err := s.client.PerformRequest(ctx, elastic.PerformRequestOptions{Method: method, Path: path, Params: params, Body: body})
+	resp, err := s.client.PerformRequest(ctx, elastic.PerformRequestOptions{Method: method, Path: path, Params: params, Body: body, IgnoreErrors: errorStatuses})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		msg := string(resp.Body)
+		if len(msg) > 500 {
+			msg = msg[:500] + "…"
+		}
+		return resp.Body, &AnswerError{Status: resp.StatusCode, Msg: fmt.Sprintf("%s %s: %d: %s", method, path, resp.StatusCode, msg)}
 	}
 	return resp.Body, nil
 }
+
+// AnswerError is an answer of the cluster that is not a success.
+type AnswerError struct {
+	Status int
+	Msg    string
+}
+
+func (e *AnswerError) Error() string { return e.Msg }
+
+// errorStatuses are every status of an answer Do reads itself.
+var errorStatuses = func() []int {
+	var s []int
+	for c := 300; c < 600; c++ {
+		s = append(s, c)
+	}
+	return s
+}()
