@@ -249,15 +249,21 @@ func objectsConfig(cfg aws.Config, c config.Index) aws.Config {
 	if c.AssumeRoleARN == "" {
 		return cfg
 	}
-	p := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), c.AssumeRoleARN, func(o *stscreds.AssumeRoleOptions) {
+	cfg = cfg.Copy()
+	cfg.Credentials = assumeRole(sts.NewFromConfig(cfg), c.AssumeRoleARN, c.ExternalID)
+	return cfg
+}
+
+// assumeRole is the role's credentials from STS, cached and renewed five
+// minutes before they expire.
+func assumeRole(client stscreds.AssumeRoleAPIClient, roleARN, externalID string) aws.CredentialsProvider {
+	p := stscreds.NewAssumeRoleProvider(client, roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = "logtide-worker"
-		if c.ExternalID != "" {
-			o.ExternalID = aws.String(c.ExternalID)
+		if externalID != "" {
+			o.ExternalID = aws.String(externalID)
 		}
 	})
-	cfg = cfg.Copy()
-	cfg.Credentials = aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute })
-	return cfg
+	return aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute })
 }
 
 // newS3 builds the S3 client. A custom endpoint (AWS_ENDPOINT_URL, for
