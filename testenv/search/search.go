@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/logtide/logtide/worker/format"
 )
 
 // Client talks to one cluster endpoint.
@@ -143,4 +145,24 @@ func (c *Client) Drop(ctx context.Context, patterns ...string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Engine is what the cluster says it is, as the worker reads it.
+func (c *Client) Engine(ctx context.Context) (format.Engine, error) {
+	var info struct {
+		Version struct {
+			Distribution string `json:"distribution"`
+			Number       string `json:"number"`
+			BuildFlavor  string `json:"build_flavor"`
+		} `json:"version"`
+	}
+	if err := c.Do(ctx, http.MethodGet, "/", nil, &info); err != nil {
+		return format.Engine{}, err
+	}
+	e := format.Engine{Distribution: info.Version.Distribution, Flavor: info.Version.BuildFlavor}
+	if e.Distribution == "" {
+		e.Distribution = "elasticsearch"
+	}
+	fmt.Sscanf(info.Version.Number, "%d.%d", &e.Major, &e.Minor)
+	return e, nil
 }

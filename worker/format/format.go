@@ -306,9 +306,15 @@ type Engine struct {
 	Distribution string
 	// Major and Minor are its version.
 	Major, Minor int
-	// Flavor is Elasticsearch's build flavor ("default" or "oss").
+	// Flavor is Elasticsearch's build flavor: "default" for the
+	// distribution with X-Pack's features, "oss" (or "unknown", for a node
+	// built from the Maven Central jars) without them.
 	Flavor string
 }
+
+// XPack reports an Elasticsearch with X-Pack's features (flattened,
+// Index Lifecycle Management): its default distribution.
+func (e Engine) XPack() bool { return e.Distribution == "elasticsearch" && e.Flavor == "default" }
 
 // FreeForm is the mapping of an object whose members differ from record to
 // record and would otherwise explode the mapping or clash in type
@@ -320,7 +326,7 @@ func (e Engine) FreeForm() string {
 	switch {
 	case e.Distribution == "opensearch" && (e.Major > 2 || e.Major == 2 && e.Minor >= 7):
 		return `{"type":"flat_object"}`
-	case e.Distribution == "elasticsearch" && e.Flavor != "oss" && (e.Major > 7 || e.Major == 7 && e.Minor >= 3):
+	case e.XPack() && (e.Major > 7 || e.Major == 7 && e.Minor >= 3):
 		return `{"type":"flattened","ignore_above":1024}`
 	}
 	return `{"type":"object","enabled":false}`

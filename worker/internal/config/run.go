@@ -125,7 +125,7 @@ func IndexFlags(f *Flags, c *Index) {
 	f.StringVar(&s.CAFile, "es-ca-file", "", "PEM bundle of CA certificates trusted for the search cluster, in addition to the system roots")
 	f.BoolVar(&s.InsecureSkipVerify, "es-insecure-skip-verify", false, "do not verify the search cluster's TLS certificate (test clusters only)")
 	f.BoolVar(&s.SigV4, "es-sigv4", false, "sign requests to the search cluster with AWS SigV4 and the SDK's credentials (Amazon OpenSearch Service)")
-	f.StringVar(&s.SigV4Service, "es-sigv4-service", s.SigV4Service, "SigV4 service: es (OpenSearch Service domain) or aoss (OpenSearch Serverless)")
+	f.StringVar(&s.SigV4Service, "es-sigv4-service", s.SigV4Service, "SigV4 service: es (an OpenSearch Service domain); aoss (OpenSearch Serverless) is refused: its collections assign their own document ids")
 	f.StringVar(&s.Region, "es-region", "", "SigV4 region of the search cluster; empty: the SDK's region")
 	f.Var(retentionFlag{&c.Retention}, "retention-days", "DAYS, or FORMAT=DAYS items: delete each format's indices this many days after their creation (ISM on OpenSearch, ILM on Elasticsearch; installed by worker setup); DAYS alone spares GuardDuty's current state, whose indices keep live findings (name guardduty=DAYS to include it; guardduty-history=DAYS for the history); 0 or empty: keep everything")
 	f.BoolVar(&c.FindingsHistory, "findings-history", false, "also keep every version of every GuardDuty finding in history-<prefix>-YYYY-MM-DD (day of its updatedAt, _id arn@updatedAt), besides the current state")

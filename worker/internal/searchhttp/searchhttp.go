@@ -27,7 +27,8 @@ const (
 	// ServiceES signs for Amazon OpenSearch Service (and Elasticsearch
 	// Service) domains.
 	ServiceES = "es"
-	// ServiceAOSS signs for OpenSearch Serverless collections.
+	// ServiceAOSS is OpenSearch Serverless, which the worker refuses (see
+	// Validate).
 	ServiceAOSS = "aoss"
 )
 
@@ -141,9 +142,12 @@ func (o Options) Validate() error {
 	}
 	if o.SigV4 {
 		switch o.SigV4Service {
-		case "", ServiceES, ServiceAOSS:
+		case "", ServiceES:
+		case ServiceAOSS:
+			errs = append(errs, errors.New("SigV4 service aoss: Amazon OpenSearch Serverless is not supported: its time-series collections assign their own document ids, "+
+				"so a replayed object would be indexed twice and an older copy of a finding could not be refused; use an OpenSearch Service domain (es)"))
 		default:
-			errs = append(errs, fmt.Errorf("SigV4 service %q: want %s or %s", o.SigV4Service, ServiceES, ServiceAOSS))
+			errs = append(errs, fmt.Errorf("SigV4 service %q: want %s", o.SigV4Service, ServiceES))
 		}
 		if o.Region == "" {
 			errs = append(errs, errors.New("SigV4 signing needs a region: set --es-region, or the AWS region of the SDK (AWS_REGION)"))

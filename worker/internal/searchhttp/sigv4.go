@@ -58,11 +58,6 @@ func (s *sigV4) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.Body, r.GetBody = http.NoBody, nil
 		}
 	}
-	if s.service == ServiceAOSS {
-		// OpenSearch Serverless refuses a signed request without it.
-		r.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	}
-
 	creds, err := s.creds.Retrieve(r.Context())
 	if err != nil {
 		return nil, fmt.Errorf("SigV4: AWS credentials: %w", err)

@@ -192,10 +192,7 @@ func newTestSigner(t *testing.T, service, token string, next http.RoundTripper) 
 func TestSigV4MatchesReference(t *testing.T) {
 	const rawURL = "https://search-findings.eu-west-1.es.amazonaws.com/guardduty-2024-05-01/_doc/arn:aws:guardduty:eu-west-1:111122223333:detector%2Fd1?timeout=1m&refresh=wait_for&routing=a%20b"
 	body := []byte(`{"index":{"_id":"x"}}` + "\n" + `{"type":"Recon:EC2/PortProbeUnprotectedPort"}` + "\n")
-	payload := sha256.Sum256(body)
-	payloadHex := hex.EncodeToString(payload[:])
-
-	for _, c := range []struct{ service, token string }{{ServiceES, ""}, {ServiceAOSS, ""}, {ServiceES, "FQoGZXIvYXdzEXAMPLETOKEN"}} {
+	for _, c := range []struct{ service, token string }{{ServiceES, ""}, {ServiceES, "FQoGZXIvYXdzEXAMPLETOKEN"}} {
 		t.Run(c.service+"/token="+strconv.FormatBool(c.token != ""), func(t *testing.T) {
 			rec := &captureRT{}
 			s := newTestSigner(t, c.service, c.token, rec)
@@ -223,9 +220,6 @@ func TestSigV4MatchesReference(t *testing.T) {
 				"accept":         "application/json",
 				"x-amz-date":     "20240501T123456Z",
 			}
-			if c.service == ServiceAOSS {
-				want["x-amz-content-sha256"] = payloadHex
-			}
 			if c.token != "" {
 				want["x-amz-security-token"] = c.token
 			}
@@ -236,11 +230,7 @@ func TestSigV4MatchesReference(t *testing.T) {
 			if d := got.Header.Get("X-Amz-Date"); d != "20240501T123456Z" {
 				t.Errorf("X-Amz-Date %q", d)
 			}
-			h := got.Header.Get("X-Amz-Content-Sha256")
-			if c.service == ServiceAOSS && h != payloadHex {
-				t.Errorf("X-Amz-Content-Sha256 %q, want %s", h, payloadHex)
-			}
-			if c.service == ServiceES && h != "" {
+			if h := got.Header.Get("X-Amz-Content-Sha256"); h != "" {
 				t.Errorf("X-Amz-Content-Sha256 %q set for es", h)
 			}
 			if tok := got.Header.Get("X-Amz-Security-Token"); tok != c.token {
@@ -264,22 +254,21 @@ func TestSigV4MatchesReference(t *testing.T) {
 // A bodiless GET signs the hash of the empty payload and no content-length.
 func TestSigV4EmptyBody(t *testing.T) {
 	rec := &captureRT{}
-	s := newTestSigner(t, ServiceAOSS, "", rec)
-	const rawURL = "https://abc123.eu-west-1.aoss.amazonaws.com/_index_template/guardduty"
+	s := newTestSigner(t, ServiceES, "", rec)
+	const rawURL = "https://search-findings.eu-west-1.es.amazonaws.com/_index_template/guardduty"
 	req, _ := http.NewRequest("GET", rawURL, nil)
 	resp, err := s.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	const empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	want := refSigV4(t, "GET", rawURL, map[string]string{"host": "abc123.eu-west-1.aoss.amazonaws.com", "x-amz-date": "20240501T123456Z", "x-amz-content-sha256": empty}, nil, testAccessKey, testSecretKey, "eu-west-1", "aoss", testTime)
+	want := refSigV4(t, "GET", rawURL, map[string]string{"host": "search-findings.eu-west-1.es.amazonaws.com", "x-amz-date": "20240501T123456Z"}, nil, testAccessKey, testSecretKey, "eu-west-1", "es", testTime)
 	got := rec.reqs[0]
 	if a := got.Header.Get("Authorization"); a != want {
 		t.Errorf("Authorization\n got %s\nwant %s", a, want)
 	}
-	if got.Header.Get("X-Amz-Content-Sha256") != empty {
-		t.Errorf("X-Amz-Content-Sha256 %q", got.Header.Get("X-Amz-Content-Sha256"))
+	if got.Header.Get("Content-Length") != "" || got.ContentLength != 0 {
+		t.Errorf("a bodiless GET sent a content length (%q, %d)", got.Header.Get("Content-Length"), got.ContentLength)
 	}
 }
 
@@ -321,7 +310,7 @@ func TestSigV4EndToEnd(t *testing.T) {
 	defer srv.Close()
 
 	c, err := New(context.Background(), Options{
-		SigV4: true, SigV4Service: ServiceAOSS, Region: "eu-west-1",
+		SigV4: true, SigV4Service: ServiceES, Region: "eu-west-1",
 		AWS:   aws.Config{Credentials: staticCreds("")},
 		Clock: func() time.Time { return testTime },
 	})
@@ -345,9 +334,10 @@ func TestSigV4EndToEnd(t *testing.T) {
 	if string(s.body) != body {
 		t.Fatalf("body arrived changed: %d bytes, want %d", len(s.body), len(body))
 	}
-	payload := sha256.Sum256([]byte(body))
-	if s.header.Get("X-Amz-Content-Sha256") != hex.EncodeToString(payload[:]) {
-		t.Errorf("X-Amz-Content-Sha256 %q", s.header.Get("X-Amz-Content-Sha256"))
+	// An OpenSearch Service domain takes the payload's hash from the body
+	// itself: no X-Amz-Content-Sha256 header.
+	if got := s.header.Get("X-Amz-Content-Sha256"); got != "" {
+		t.Errorf("X-Amz-Content-Sha256 %q", got)
 	}
 	if s.header.Get("X-Amz-Date") != "20240501T123456Z" {
 		t.Errorf("X-Amz-Date %q", s.header.Get("X-Amz-Date"))
@@ -371,10 +361,10 @@ func TestSigV4EndToEnd(t *testing.T) {
 			h[n] = s.header.Get(n)
 		}
 	}
-	if signed != "content-length;content-type;host;x-amz-content-sha256;x-amz-date" {
+	if signed != "content-length;content-type;host;x-amz-date" {
 		t.Errorf("SignedHeaders=%s", signed)
 	}
-	want := refSigV4(t, s.method, "http://"+s.host+s.uri, h, s.body, testAccessKey, testSecretKey, "eu-west-1", "aoss", testTime)
+	want := refSigV4(t, s.method, "http://"+s.host+s.uri, h, s.body, testAccessKey, testSecretKey, "eu-west-1", "es", testTime)
 	if auth != want {
 		t.Errorf("Authorization\n got %s\nwant %s", auth, want)
 	}

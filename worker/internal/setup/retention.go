@@ -260,8 +260,8 @@ func lifecycleAPI(ctx context.Context, r Requester, e format.Engine) (string, st
 		}
 		return "", "Index State Management: " + err.Error()
 	case "elasticsearch":
-		if e.Flavor == "oss" {
-			return "", "Elasticsearch's OSS build has no Index Lifecycle Management"
+		if !e.XPack() {
+			return "", "this Elasticsearch build (" + e.Flavor + ") has no Index Lifecycle Management, which comes with X-Pack"
 		}
 		if _, err := r.Do(ctx, http.MethodGet, "/_ilm/status", nil, nil); err != nil {
 			return "", "Index Lifecycle Management: " + err.Error()

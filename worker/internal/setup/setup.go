@@ -72,7 +72,7 @@ func Templates(e format.Engine, fs []format.Format, deadLetterIndex string, ilm 
 // engine with Index Lifecycle Management; nil on others (OpenSearch's
 // policies reach new indices by their own ism_template).
 func ILMNames(e format.Engine, policies []Policy) map[string]string {
-	if e.Distribution != "elasticsearch" || e.Flavor == "oss" || len(policies) == 0 {
+	if !e.XPack() || len(policies) == 0 {
 		return nil
 	}
 	m := map[string]string{}
