@@ -207,6 +207,12 @@ func logSearchConnection(log *slog.Logger, c config.Index) {
 		} else {
 			attrs = append(attrs, "password_from", "$"+config.PasswordEnv)
 		}
+	case "apikey":
+		if o.APIKeyFile != "" {
+			attrs = append(attrs, "api_key_from", o.APIKeyFile)
+		} else {
+			attrs = append(attrs, "api_key_from", "$"+config.APIKeyEnv)
+		}
 	case "sigv4":
 		attrs = append(attrs, "sigv4_service", o.SigV4Service, "region", o.Region)
 	}
@@ -217,10 +223,10 @@ func logSearchConnection(log *slog.Logger, c config.Index) {
 	if o.InsecureSkipVerify {
 		log.Warn("TLS CERTIFICATE VERIFICATION OF THE SEARCH CLUSTER IS DISABLED (--es-insecure-skip-verify): anyone on the path can read and alter what is indexed; use --es-ca-file instead")
 	}
-	if o.AuthMode() == "basic" {
+	if m := o.AuthMode(); m == "basic" || m == "apikey" {
 		for _, u := range c.Sink.URLs {
 			if strings.HasPrefix(strings.ToLower(u), "http://") {
-				log.Warn("basic-auth password sent over plain http", "es_url", redactURLs([]string{u})[0])
+				log.Warn("credentials sent over plain http", "auth", m, "es_url", redactURLs([]string{u})[0])
 			}
 		}
 	}

@@ -224,6 +224,8 @@ func TestSearchConnectionValidate(t *testing.T) {
 		{"password without user", map[string]string{"LOGTIDE_ES_PASSWORD": "hunter2-secret"}, nil, "without a username"},
 		{"user without password", nil, []string{"--es-username", "u"}, "without a password"},
 		{"ca and skip verify", nil, []string{"--es-ca-file", "/ca.pem", "--es-insecure-skip-verify"}, "contradict"},
+		{"api key and user", map[string]string{"LOGTIDE_ES_API_KEY": "hunter2-key", "LOGTIDE_ES_PASSWORD": "hunter2-secret"}, []string{"--es-username", "u"}, "API key excludes basic authentication"},
+		{"api key env and file", map[string]string{"LOGTIDE_ES_API_KEY": "hunter2-key"}, []string{"--es-api-key-file", "/k"}, "both a key and a key file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for k, v := range c.env {

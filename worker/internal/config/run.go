@@ -64,9 +64,13 @@ type Index struct {
 	AssumeRoleARN, ExternalID string
 }
 
-// PasswordEnv is the environment variable holding the search cluster's
-// password. It has no flag: command lines are visible to every local user.
-const PasswordEnv = "LOGTIDE_ES_PASSWORD"
+// PasswordEnv and APIKeyEnv are the environment variables holding the
+// search cluster's password and API key. They have no flag: command lines
+// are visible to every local user.
+const (
+	PasswordEnv = "LOGTIDE_ES_PASSWORD"
+	APIKeyEnv   = "LOGTIDE_ES_API_KEY"
+)
 
 // RunFlags registers every option of `worker run` on a new flag set, with
 // the defaults of the packages they configure.
@@ -94,7 +98,7 @@ func IndexFlags(f *Flags, c *Index) {
 		ObjectReadTimeout: source.DefaultIdleTimeout,
 		Pipeline:          pipeline.DefaultOptions(),
 		Sink:              sink.Options{URLs: []string{"http://127.0.0.1:9200"}},
-		Search:            searchhttp.Options{SigV4Service: searchhttp.ServiceES, Password: searchhttp.Secret(os.Getenv(PasswordEnv))},
+		Search:            searchhttp.Options{SigV4Service: searchhttp.ServiceES, Password: searchhttp.Secret(os.Getenv(PasswordEnv)), APIKey: searchhttp.Secret(os.Getenv(APIKeyEnv))},
 		IndexPrefixes:     map[string]string{},
 		Location:          time.UTC,
 		InstallTemplate:   true,
@@ -122,6 +126,7 @@ func IndexFlags(f *Flags, c *Index) {
 	f.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	f.StringVar(&s.Username, "es-username", "", "basic-auth user of the search cluster; the password comes from $"+PasswordEnv+" or --es-password-file")
 	f.StringVar(&s.PasswordFile, "es-password-file", "", "file holding the basic-auth password (a mounted secret); trailing line breaks are ignored")
+	f.StringVar(&s.APIKeyFile, "es-api-key-file", "", "file holding an Elasticsearch API key (its encoded value, or id:key; a mounted secret), instead of $"+APIKeyEnv+"; excludes basic auth and SigV4")
 	f.StringVar(&s.CAFile, "es-ca-file", "", "PEM bundle of CA certificates trusted for the search cluster, in addition to the system roots")
 	f.BoolVar(&s.InsecureSkipVerify, "es-insecure-skip-verify", false, "do not verify the search cluster's TLS certificate (test clusters only)")
 	f.BoolVar(&s.SigV4, "es-sigv4", false, "sign requests to the search cluster with AWS SigV4 and the SDK's credentials (Amazon OpenSearch Service)")

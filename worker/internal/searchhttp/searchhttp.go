@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -61,6 +62,12 @@ type Options struct {
 	Password     Secret
 	PasswordFile string
 
+	// APIKey (or APIKeyFile, read once in New) authenticates with an
+	// Elasticsearch API key: the "encoded" value the create API key call
+	// returns (base64 of id:key), or id:key itself.
+	APIKey     Secret
+	APIKeyFile string
+
 	// SigV4 signs every request with AWS Signature Version 4 for service
 	// SigV4Service (ServiceES when empty) in Region, with credentials from
 	// AWS.Credentials. It excludes basic authentication.
@@ -84,12 +91,14 @@ type Secret string
 
 func (Secret) String() string { return "[redacted]" }
 
-// AuthMode names the authentication the options select: "none", "basic" or
-// "sigv4". It never includes a secret, so it is safe to log.
+// AuthMode names the authentication the options select: "none", "basic",
+// "apikey" or "sigv4". It never includes a secret, so it is safe to log.
 func (o Options) AuthMode() string {
 	switch {
 	case o.SigV4:
 		return "sigv4"
+	case o.hasAPIKey():
+		return "apikey"
 	case o.hasBasic():
 		return "basic"
 	}
@@ -121,6 +130,22 @@ func New(ctx context.Context, o Options) (*http.Client, error) {
 			}
 		}
 		rt = &basicAuth{next: rt, username: o.Username, password: pw}
+	case "apikey":
+		key := string(o.APIKey)
+		if o.APIKeyFile != "" {
+			b, err := os.ReadFile(o.APIKeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("search API key file: %w", err)
+			}
+			key = strings.TrimSpace(string(b))
+			if key == "" {
+				return nil, fmt.Errorf("search API key file %s is empty", o.APIKeyFile)
+			}
+		}
+		if strings.Contains(key, ":") { // id:key, not yet encoded
+			key = base64.StdEncoding.EncodeToString([]byte(key))
+		}
+		rt = &headerAuth{next: rt, value: "ApiKey " + key}
 	case "sigv4":
 		s, err := o.signer(ctx, rt)
 		if err != nil {
@@ -140,6 +165,14 @@ func (o Options) Validate() error {
 	if o.SigV4 && basic {
 		errs = append(errs, errors.New("SigV4 signing and basic authentication are mutually exclusive"))
 	}
+	if o.hasAPIKey() {
+		if o.SigV4 || basic {
+			errs = append(errs, errors.New("an API key excludes basic authentication and SigV4 signing"))
+		}
+		if o.APIKey != "" && o.APIKeyFile != "" {
+			errs = append(errs, errors.New("API key: both a key and a key file"))
+		}
+	}
 	if o.SigV4 {
 		switch o.SigV4Service {
 		case "", ServiceES:
@@ -153,7 +186,7 @@ func (o Options) Validate() error {
 			errs = append(errs, errors.New("SigV4 signing needs a region: set --es-region, or the AWS region of the SDK (AWS_REGION)"))
 		}
 	}
-	if !o.SigV4 && basic {
+	if !o.SigV4 && !o.hasAPIKey() && basic {
 		if o.Username == "" {
 			errs = append(errs, errors.New("basic authentication: a password without a username"))
 		}
@@ -233,6 +266,21 @@ type basicAuth struct {
 	username, password string
 }
 
+// headerAuth sets the Authorization header of every request.
+type headerAuth struct {
+	next  http.RoundTripper
+	value string
+}
+
+func (h *headerAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") != "" {
+		return h.next.RoundTrip(req)
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", h.value)
+	return h.next.RoundTrip(r)
+}
+
 func (b *basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("Authorization") != "" {
 		return b.next.RoundTrip(req)
@@ -269,4 +317,6 @@ func (o Options) signer(ctx context.Context, next http.RoundTripper) (*sigV4, er
 }
 
 // hasBasic reports whether any basic-auth setting is given.
+func (o Options) hasAPIKey() bool { return o.APIKey != "" || o.APIKeyFile != "" }
+
 func (o Options) hasBasic() bool { return o.Username != "" || o.Password != "" || o.PasswordFile != "" }

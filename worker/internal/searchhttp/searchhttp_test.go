@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -242,5 +243,56 @@ func TestAuthMode(t *testing.T) {
 		if got := o.AuthMode(); got != want {
 			t.Errorf("%+v: %s, want %s", *o, got, want)
 		}
+	}
+}
+
+// TestAPIKey: an Elasticsearch API key from the options or a file, encoded
+// as the create API returns it or given as id:key, is sent as
+// "Authorization: ApiKey <base64 of id:key>" on every request.
+func TestAPIKey(t *testing.T) {
+	const id, key = "VuaCfGcBCdbkQm-e5aOx", "ui2lp2axTNmsyakw9tvNnw"
+	encoded := base64.StdEncoding.EncodeToString([]byte(id + ":" + key))
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Header.Get("Authorization"))
+		if r.Header.Get("Authorization") != "ApiKey "+encoded {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte(encoded+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, o := range map[string]Options{
+		"encoded":  {APIKey: Secret(encoded)},
+		"id:key":   {APIKey: Secret(id + ":" + key)},
+		"key file": {APIKeyFile: file},
+	} {
+		c, err := New(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := get(t, c, srv.URL+"/")
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s: %v %v (sent %q)", name, resp, err, seen)
+		}
+		if o.AuthMode() != "apikey" {
+			t.Errorf("%s: auth mode %s", name, o.AuthMode())
+		}
+	}
+	for _, o := range []Options{
+		{APIKey: "k", Username: "u", Password: "p"},
+		{APIKey: "k", SigV4: true, Region: "eu-west-1"},
+		{APIKey: "k", APIKeyFile: file},
+	} {
+		if err := o.Validate(); err == nil || strings.Contains(err.Error(), "k\"") {
+			t.Errorf("%+v accepted (or the key shows in %v)", o, err)
+		}
+	}
+	if s := (Options{APIKey: Secret(encoded)}).APIKey.String(); strings.Contains(s, encoded) {
+		t.Errorf("the key prints as %s", s)
 	}
 }
