@@ -140,3 +140,42 @@ func TestObjectReadRole(t *testing.T) {
 		t.Errorf("conditional environment: %v", envs)
 	}
 }
+
+// TestImageUser: the image runs as a numeric non-root user, which
+// Kubernetes' runAsNonRoot can verify (a user name it cannot), and both
+// ignore files (the root one for any builder, BuildKit's beside the
+// Dockerfile) send the same files.
+func TestImageUser(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	b, err := os.ReadFile(filepath.Join(root, "deploy", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	for _, l := range strings.Split(string(b), "\n") {
+		if u, ok := strings.CutPrefix(l, "USER "); ok {
+			user = strings.TrimSpace(u)
+		}
+	}
+	uid, gid, _ := strings.Cut(user, ":")
+	if uid == "" || uid == "0" || strings.Trim(uid, "0123456789") != "" || strings.Trim(gid, "0123456789") != "" {
+		t.Errorf("USER %q: want a numeric uid:gid other than root", user)
+	}
+	rules := func(name string) []string {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	if a, b := rules(".dockerignore"), rules("deploy/Dockerfile.dockerignore"); fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 {
+		t.Errorf("ignore files differ: .dockerignore %v, deploy/Dockerfile.dockerignore %v", a, b)
+	}
+}

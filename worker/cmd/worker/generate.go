@@ -29,7 +29,7 @@ func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 		"Uploading uses the SDK's standard AWS configuration, like `worker run`.")
 	o.Accounts, o.Regions = []string{"123456789012"}, []string{"us-east-1"}
 	f.StringVar(&name, "format", formats.All[0].Name, "log types to generate: names, comma-separated, or all")
-	f.IntVar(&seed, "seed", 1, "seed; the same options give byte-identical objects")
+	f.IntVar(&seed, "seed", 1, "seed; the same options (and --start) give byte-identical objects")
 	f.IntVar(&o.Objects, "objects", 10, "number of objects")
 	f.IntVar(&o.RecordsPerObject, "records-per-object", 50, "new records per object (newer versions come on top)")
 	f.IntVar(&o.UpdatePercent, "update-percent", 20, "for records that change (GuardDuty findings): share written again later as a newer version (negative: none)")
@@ -37,7 +37,7 @@ func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	f.Var(config.NewList(&o.Accounts), "accounts", "account ids of the records")
 	f.Var(config.NewList(&o.Regions), "regions", "regions, assigned to objects round-robin")
 	f.StringVar(&o.Prefix, "prefix", "", "key prefix before AWSLogs/")
-	f.StringVar(&start, "start", "2026-01-05T00:00:00Z", "time of the first object (RFC 3339)")
+	f.StringVar(&start, "start", "", "time of the first object (RFC 3339); default: the start of yesterday (UTC), so the data falls in the dashboards' default time ranges (give it for byte-identical objects on another day)")
 	f.StringVar(&outDir, "out-dir", "", "write objects under this folder")
 	f.StringVar(&bucket, "bucket", "", "upload objects to this S3 bucket")
 	f.IntVar(&parallel, "parallel", 4, "uploads at once")
@@ -54,9 +54,11 @@ func cmdGenerate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	if seed < 0 || parallel < 1 {
 		return usageError{errors.New("--seed must be ≥ 0 and --parallel ≥ 1")}
 	}
-	st, err := time.Parse(time.RFC3339, start)
-	if err != nil {
-		return usageError{fmt.Errorf("--start: %w", err)}
+	st := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
+	if start != "" {
+		if st, err = time.Parse(time.RFC3339, start); err != nil {
+			return usageError{fmt.Errorf("--start: %w", err)}
+		}
 	}
 	o.Seed, o.Start = uint64(seed), st
 	for _, spec := range specs {
