@@ -130,6 +130,9 @@ func TestObjectReadRole(t *testing.T) {
 	}
 	envs := map[string]string{}
 	for _, c := range get(tpl, "Resources", "TaskDefinition", "Properties", "ContainerDefinitions").Content {
+		if get(c, "Environment") == nil {
+			continue // the collector, under its !If
+		}
 		for _, e := range get(c, "Environment").Content {
 			if e.Tag == "!If" && len(e.Content) == 3 {
 				envs[get(e.Content[1], "Name").Value] = e.Content[0].Value + " " + get(e.Content[1], "Value").Value
@@ -177,5 +180,136 @@ func TestImageUser(t *testing.T) {
 	}
 	if a, b := rules(".dockerignore"), rules("deploy/Dockerfile.dockerignore"); fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 {
 		t.Errorf("ignore files differ: .dockerignore %v, deploy/Dockerfile.dockerignore %v", a, b)
+	}
+}
+
+// ifBranches returns the then and else of a !If node with condition cond.
+func ifBranches(t *testing.T, n *yaml.Node, cond string) (then, els *yaml.Node) {
+	t.Helper()
+	if n == nil || n.Tag != "!If" || len(n.Content) != 3 || n.Content[0].Value != cond {
+		t.Fatalf("not an !If on %s: %+v", cond, n)
+	}
+	return n.Content[1], n.Content[2]
+}
+
+// statements lists the statements of a role's policies, !If ones by their
+// condition.
+func statements(tpl *yaml.Node, role string) (plain map[string]*yaml.Node, conditional map[string]*yaml.Node) {
+	plain, conditional = map[string]*yaml.Node{}, map[string]*yaml.Node{}
+	for _, p := range get(tpl, "Resources", role, "Properties", "Policies").Content {
+		for _, st := range get(p, "PolicyDocument", "Statement").Content {
+			if st.Tag == "!If" && len(st.Content) == 3 {
+				conditional[st.Content[0].Value] = st.Content[1]
+				continue
+			}
+			plain[get(st, "Sid").Value] = st
+		}
+	}
+	return plain, conditional
+}
+
+// TestSearchSecrets: with basic auth or an API key, ECS hands the secret
+// (Secrets Manager or SSM) to the worker as the variable it reads, and the
+// execution role may read exactly that secret.
+func TestSearchSecrets(t *testing.T) {
+	tpl := template(t)
+	var worker *yaml.Node
+	for _, c := range get(tpl, "Resources", "TaskDefinition", "Properties", "ContainerDefinitions").Content {
+		if get(c, "Name") != nil && get(c, "Name").Value == "worker" {
+			worker = c
+		}
+	}
+	then, _ := ifBranches(t, get(worker, "Secrets"), "UsesSecret")
+	secret := then.Content[0]
+	name, _ := ifBranches(t, get(secret, "Name"), "UsesBasicAuth")
+	if fmt.Sprint(scalars(get(secret, "Name"))[1:]) != "[LOGTIDE_ES_PASSWORD LOGTIDE_ES_API_KEY]" || name.Value != "LOGTIDE_ES_PASSWORD" || get(secret, "ValueFrom").Value != "SearchSecretArn" {
+		t.Errorf("secret %v from %s", scalars(get(secret, "Name")), get(secret, "ValueFrom").Value)
+	}
+	_, cond := statements(tpl, "ExecutionRole")
+	for c, action := range map[string]string{"SecretInSecretsManager": "secretsmanager:GetSecretValue", "SecretInSSM": "ssm:GetParameters"} {
+		st := cond[c]
+		if st == nil || fmt.Sprint(scalars(get(st, "Action"))) != "["+action+"]" || get(st, "Resource").Value != "SearchSecretArn" {
+			t.Errorf("execution role under %s: %v", c, st)
+		}
+	}
+}
+
+// TestMetricsCollector: with a Prometheus workspace each task runs the
+// collector, which scrapes the worker's metrics port (one series per task)
+// and may only remote-write to that workspace.
+func TestMetricsCollector(t *testing.T) {
+	tpl := template(t)
+	defs := get(tpl, "Resources", "TaskDefinition", "Properties", "ContainerDefinitions").Content
+	port := get(defs[0], "PortMappings").Content[0]
+	collector, _ := ifBranches(t, defs[1], "CollectsMetrics")
+	if get(collector, "Essential").Value != "false" {
+		t.Error("the collector is essential: its failure would stop the worker")
+	}
+	var config string
+	for _, e := range get(collector, "Environment").Content {
+		if get(e, "Name").Value == "AOT_CONFIG_CONTENT" {
+			config = get(e, "Value").Value
+		}
+	}
+	var cfg struct {
+		Receivers struct {
+			Prometheus struct {
+				Config struct {
+					ScrapeConfigs []struct {
+						StaticConfigs []struct{ Targets []string } `yaml:"static_configs"`
+						Relabel       []struct {
+							Target      string `yaml:"target_label"`
+							Replacement string
+						} `yaml:"relabel_configs"`
+					} `yaml:"scrape_configs"`
+				}
+			}
+		}
+		Exporters struct {
+			PRW struct {
+				Endpoint string
+				Auth     struct{ Authenticator string }
+			} `yaml:"prometheusremotewrite"`
+		}
+	}
+	if err := yaml.Unmarshal([]byte(config), &cfg); err != nil {
+		t.Fatalf("collector config: %v\n%s", err, config)
+	}
+	sc := cfg.Receivers.Prometheus.Config.ScrapeConfigs
+	if len(sc) != 1 || fmt.Sprint(sc[0].StaticConfigs[0].Targets) != "[localhost:"+get(port, "ContainerPort").Value+"]" {
+		t.Errorf("the collector scrapes %+v, not the worker's port %s", sc, get(port, "ContainerPort").Value)
+	}
+	if len(sc) == 1 && (len(sc[0].Relabel) == 0 || sc[0].Relabel[0].Target != "instance" || !strings.Contains(sc[0].Relabel[0].Replacement, "HOSTNAME")) {
+		t.Errorf("tasks' series are not told apart by instance: %+v", sc[0].Relabel)
+	}
+	if cfg.Exporters.PRW.Endpoint != "${PrometheusRemoteWriteUrl}" || cfg.Exporters.PRW.Auth.Authenticator != "sigv4auth" {
+		t.Errorf("remote write %+v", cfg.Exporters.PRW)
+	}
+	_, cond := statements(tpl, "TaskRole")
+	if st := cond["CollectsMetrics"]; st == nil || fmt.Sprint(scalars(get(st, "Action"))) != "[aps:RemoteWrite]" || get(st, "Resource").Value != "PrometheusWorkspaceArn" {
+		t.Errorf("task role for the collector: %v", st)
+	}
+}
+
+// TestTaskAlarms: an alarm on fewer running tasks than desired, and every
+// task stopped by its worker's exit sent to the alarm topic.
+func TestTaskAlarms(t *testing.T) {
+	tpl := template(t)
+	alarm := get(tpl, "Resources", "TasksBelowDesiredAlarm", "Properties")
+	names := map[string]string{}
+	for _, m := range get(alarm, "Metrics").Content {
+		if ms := get(m, "MetricStat", "Metric"); ms != nil {
+			names[get(m, "Id").Value] = get(ms, "MetricName").Value
+		}
+	}
+	if names["desired"] != "DesiredTaskCount" || names["running"] != "RunningTaskCount" {
+		t.Errorf("tasks alarm metrics %v", names)
+	}
+	rule := get(tpl, "Resources", "WorkerStoppedRule", "Properties")
+	if codes := scalars(get(rule, "EventPattern", "detail", "stopCode")); fmt.Sprint(codes) != "[EssentialContainerExited TaskFailedToStart]" {
+		t.Errorf("stopped-task rule matches %v", codes)
+	}
+	if get(rule, "Targets").Content[0] == nil || get(get(rule, "Targets").Content[0], "Arn").Value != "AlarmTopicArn" {
+		t.Error("stopped tasks do not go to the alarm topic")
 	}
 }
