@@ -313,3 +313,36 @@ func TestTaskAlarms(t *testing.T) {
 		t.Error("stopped tasks do not go to the alarm topic")
 	}
 }
+
+// TestScaleFromZero: MinTasks may be 0, and then messages waiting with no
+// task running start one (target tracking cannot scale out from zero).
+func TestScaleFromZero(t *testing.T) {
+	tpl := template(t)
+	if v := get(tpl, "Parameters", "MinTasks", "MinValue").Value; v != "0" {
+		t.Errorf("MinTasks MinValue %s", v)
+	}
+	alarm := get(tpl, "Resources", "ScaleFromZeroAlarm", "Properties")
+	if a := get(alarm, "AlarmActions").Content[0]; a.Tag != "!Ref" || a.Value != "ScaleFromZeroPolicy" {
+		t.Errorf("the from-zero alarm acts on %s %s", a.Tag, a.Value)
+	}
+	var expr string
+	for _, m := range get(alarm, "Metrics").Content {
+		if get(m, "Expression") != nil {
+			expr = get(m, "Expression").Value
+		}
+	}
+	if !strings.Contains(expr, "FILL(tasks, 0) == 0") || !strings.Contains(expr, "visible > 0") {
+		t.Errorf("from-zero alarm expression %q", expr)
+	}
+	policy := get(tpl, "Resources", "ScaleFromZeroPolicy", "Properties")
+	step := get(policy, "StepScalingPolicyConfiguration")
+	if get(policy, "PolicyType").Value != "StepScaling" || get(step, "AdjustmentType").Value != "ChangeInCapacity" || get(step.Content[len(step.Content)-1].Content[0], "ScalingAdjustment").Value != "1" {
+		t.Errorf("from-zero policy %v", step)
+	}
+	// The backlog ratio has a value at zero tasks.
+	for _, m := range get(tpl, "Resources", "BacklogPerTaskPolicy", "Properties", "TargetTrackingScalingPolicyConfiguration", "CustomizedMetricSpecification", "Metrics").Content {
+		if e := get(m, "Expression"); e != nil && !strings.Contains(e.Value, "IF(FILL(tasks, 0) > 0") {
+			t.Errorf("backlog per task %q divides by zero tasks", e.Value)
+		}
+	}
+}
