@@ -1,8 +1,10 @@
 # Developer and CI entry points. Services are installed and cached under .cache/ by testenv/.
 GO        ?= go
 BIN       := bin
-# The product module and the benchmark harness's own module (joined by go.work).
-PKGS      := ./... ./bench/...
+# The product module, and the modules of the benchmark harness and of the
+# Kubernetes chart's checks (joined by go.work: their dependencies stay out of
+# the product's go.mod).
+PKGS      := ./... ./bench/... ./testenv/k8s/...
 
 .PHONY: all build test unit integration fuzz chaos matrix lint demo services-up services-down services-status clean
 

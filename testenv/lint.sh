@@ -40,8 +40,9 @@ fi
 # Tagged test files (integration, chaos) are vetted too.
 TAGS="integration chaos"
 echo "lint: go vet (plain, and with tags: $TAGS)"
-# ./... covers the product's module; the benchmark harness is a module of its own.
-PKGS=(./... ./bench/...)
+# ./... covers the product's module; the benchmark harness and the Kubernetes
+# chart's checks are modules of their own.
+PKGS=(./... ./bench/... ./testenv/k8s/...)
 "$GO" vet "${PKGS[@]}" || fail=1
 "$GO" vet -tags "$TAGS" "${PKGS[@]}" || fail=1
 
