@@ -80,6 +80,14 @@ clean:
 ## bench: throughput and cost of the worker against floors measured in the same run
 ## (decode floor, I/O floor), on seeded corpora; prints a table (see docs/benchmarks.md).
 ## BENCH_FLAGS passes options, e.g. BENCH_FLAGS=-record=docs/benchmarks.md.
+## simulate: a burst and a trickle of objects through the fleet's scaling
+## policies with the template's defaults; SIMULATE_FLAGS changes them, e.g.
+## SIMULATE_FLAGS="-burst 100000 -max-tasks 30 -objects-per-task-minute 600".
+.PHONY: simulate
+SIMULATE_FLAGS ?=
+simulate:
+	$(GO) run ./bench/cmd/simulate $(SIMULATE_FLAGS)
+
 .PHONY: bench
 BENCH_FLAGS ?=
 bench: build services-up
