@@ -61,12 +61,12 @@ type command struct {
 }
 
 var commands = []command{
-	{"run", "index findings announced on an SQS queue (the service)", cmdRun},
+	{"run", "index the logs announced on an SQS queue (the service)", cmdRun},
 	{"backfill", "load the objects already in a bucket: index them here, or enqueue them for the fleet", cmdBackfill},
 	{"check", "walk the queue, bucket, cluster and notification with the worker's credentials; a hint for every failure", cmdCheck},
 	{"setup", "install the templates, dead-letter index, retention policies and Dashboards saved objects", cmdSetup},
 	{"redrive", "move the DLQ's messages back to the queue, or replay the records of the dead-letter index", cmdRedrive},
-	{"generate", "write realistic GuardDuty findings exports to a folder or a bucket", cmdGenerate},
+	{"generate", "write realistic sample logs of every type to a folder or a bucket", cmdGenerate},
 	{"healthcheck", "exit 0 if the worker's /healthz answers 200 (container health check)", cmdHealthcheck},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		_, err := fmt.Fprintln(stdout, version)
