@@ -1,10 +1,10 @@
 // Package refdata locates the public reference samples (real AWS logs and
 // notifications from permissively licensed projects; their PROVENANCE.md
-// says where each comes from) in the folder SHARED_DATA names. The Makefile
-// and .ci/run set it to ../shared/data, where they are kept beside the
-// repository; the Go code assumes no place outside the repository. The project does not ship them: its own fixtures, in testdata/
+// says where each comes from) in the folder SHARED_DATA names; the Makefile
+// and .ci/run set it. The Go code assumes no place outside the repository.
+// The project does not ship the samples: its own fixtures, in testdata/
 // folders and from its generators, cover every case its tests need, and the
-// tests below read the samples as a second, independent check.
+// tests that read the samples are a second, independent check.
 //
 // Where the folder is missing (a clone of the repository alone) or
 // SHARED_DATA is not set (a plain go test), the tests
@@ -49,7 +49,7 @@ func Dir(tb testing.TB, sub string) string {
 	if !ok {
 		where := filepath.Join(abs, sub)
 		if abs == "" {
-			where = sub + " in $" + Env + " (not set; make sets it to ../shared/data)"
+			where = sub + " in $" + Env + " (not set; make and .ci/run set it)"
 		}
 		if os.Getenv(RequireEnv) == "1" {
 			tb.Fatalf("reference samples not found at %s (%s=1)", where, RequireEnv)

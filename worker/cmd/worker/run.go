@@ -302,10 +302,7 @@ func installTemplates(ctx context.Context, log *slog.Logger, cluster *sink.Sink,
 		}
 		return err
 	})
-	policies, err := retention.Policies(fs)
-	if err != nil {
-		log.Error("retention", "err", err) // checked at start: not reached
-	}
+	policies, _ := retention.Policies(fs) // checked by prepare
 	templates, err := setup.Templates(engine, fs, deadLetterIndex, setup.ILMNames(engine, policies))
 	if err != nil {
 		log.Error("templates", "err", err)

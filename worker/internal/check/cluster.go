@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/logtide/logtide/worker/internal/deadletter"
+	"github.com/logtide/logtide/worker/internal/setup"
 	"github.com/logtide/logtide/worker/internal/sink"
 )
 
@@ -32,13 +32,13 @@ func checkCluster(ctx context.Context, r *Report, c Cluster, o Options) {
 	}
 	r.add(part, "reachable and signed in", Pass, fmt.Sprintf("%s as %s", strings.Join(o.URLs, ", "), o.Auth), "")
 
-	major, minor := version(info.Version)
+	e := setup.EngineOf(info)
 	name := info.Distribution + " " + info.Version
 	switch {
-	case info.Distribution == "opensearch" && major >= 1 && major <= 3,
-		info.Distribution == "elasticsearch" && major == 7 && minor >= 8:
+	case e.Distribution == "opensearch" && e.Major >= 1 && e.Major <= 3,
+		e.Distribution == "elasticsearch" && e.Major == 7 && e.Minor >= 8:
 		r.add(part, "version", Pass, name, "")
-	case info.Distribution == "elasticsearch" && major < 7 || (major == 7 && minor < 8):
+	case e.Distribution == "elasticsearch" && (e.Major < 7 || e.Major == 7 && e.Minor < 8):
 		r.add(part, "version", Fail, name, "the worker needs composable index templates: Elasticsearch 7.8 or later, or OpenSearch")
 	default:
 		r.add(part, "version", Pass, name+" (outside the tested matrix: OpenSearch 1–3, Elasticsearch 7.10)", "")
@@ -83,16 +83,6 @@ func checkCluster(ctx context.Context, r *Report, c Cluster, o Options) {
 		return
 	}
 	r.add(part, "bulk write", Pass, fmt.Sprintf("a document written to %s and removed", o.DeadLetterIndex), "")
-}
-
-// version reads major and minor of a version number.
-func version(v string) (major, minor int) {
-	parts := strings.SplitN(v, ".", 3)
-	major, _ = strconv.Atoi(parts[0])
-	if len(parts) > 1 {
-		minor, _ = strconv.Atoi(parts[1])
-	}
-	return major, minor
 }
 
 // clusterHint says what to change when GET / fails.

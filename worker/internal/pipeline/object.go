@@ -109,6 +109,7 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 			return nil
 		}
 		var e bulk.Entry
+		var copied *bulk.Entry // the document's history copy, if any
 		var le *decode.LineError
 		switch {
 		case errors.As(err, &le):
@@ -127,18 +128,19 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 			default:
 				// rec is reused by the scanner; the document's body is a copy.
 				e = bulk.Entry{Item: sink.Item{Index: doc.Index, ID: doc.ID, Version: doc.Version, Body: doc.Body}, Line: line, Owner: t}
+				if hist != nil {
+					if h, ok := hist.HistoryOf(doc); ok {
+						copied = &bulk.Entry{Item: sink.Item{Index: h.Index, ID: h.ID, Version: h.Version, Body: h.Body}, Line: line, Owner: t.history}
+					}
+				}
 			}
 		}
 		t.read()
 		if err := t.submit(ctx, e); err != nil {
 			return err
 		}
-		if hist == nil || e.Owner != t || e.Replacement {
-			continue
-		}
-		if h, ok := hist.HistoryOf(format.Document{Index: e.Index, ID: e.ID, Version: e.Version, Body: e.Body}); ok {
-			he := bulk.Entry{Item: sink.Item{Index: h.Index, ID: h.ID, Version: h.Version, Body: h.Body}, Line: line, Owner: t.history}
-			if err := t.submit(ctx, he); err != nil {
+		if copied != nil {
+			if err := t.submit(ctx, *copied); err != nil {
 				return err
 			}
 		}

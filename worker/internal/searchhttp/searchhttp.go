@@ -129,7 +129,7 @@ func New(ctx context.Context, o Options) (*http.Client, error) {
 				return nil, fmt.Errorf("search password file %s is empty", o.PasswordFile)
 			}
 		}
-		rt = &basicAuth{next: rt, username: o.Username, password: pw}
+		rt = &headerAuth{next: rt, value: "Basic " + base64.StdEncoding.EncodeToString([]byte(o.Username+":"+pw))}
 	case "apikey":
 		key := string(o.APIKey)
 		if o.APIKeyFile != "" {
@@ -259,14 +259,8 @@ func or(d, def time.Duration) time.Duration {
 	return def
 }
 
-// basicAuth adds HTTP basic credentials to requests that carry no
-// Authorization of their own.
-type basicAuth struct {
-	next               http.RoundTripper
-	username, password string
-}
-
-// headerAuth sets the Authorization header of every request.
+// headerAuth sets the Authorization header (basic credentials, an API key)
+// of the requests that carry none of their own.
 type headerAuth struct {
 	next  http.RoundTripper
 	value string
@@ -276,19 +270,10 @@ func (h *headerAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("Authorization") != "" {
 		return h.next.RoundTrip(req)
 	}
+	// A RoundTripper must not modify the caller's request.
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", h.value)
 	return h.next.RoundTrip(r)
-}
-
-func (b *basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("Authorization") != "" {
-		return b.next.RoundTrip(req)
-	}
-	// A RoundTripper must not modify the caller's request.
-	r := req.Clone(req.Context())
-	r.SetBasicAuth(b.username, b.password)
-	return b.next.RoundTrip(r)
 }
 
 func (o Options) signer(ctx context.Context, next http.RoundTripper) (*sigV4, error) {

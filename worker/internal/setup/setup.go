@@ -153,13 +153,12 @@ func Run(ctx context.Context, c Cluster, o Options, out io.Writer) error {
 	did, err := createIndex(ctx, c, o.DeadLetterIndex)
 	say("dead-letter index "+o.DeadLetterIndex, did, err)
 
-	switch api, why := lifecycleAPI(ctx, c, e); {
-	case len(policies) == 0:
+	if len(policies) == 0 {
 		fmt.Fprintf(out, "%-10s retention: none asked for (--retention-days): indices are kept until deleted\n", "skipped")
-	case api == "":
+	} else if api, why := lifecycleAPI(ctx, c, e); api == "" {
 		failed++
 		fmt.Fprintf(out, "FAILED     retention: %s; %d policies not installed (delete old indices by their date instead)\n", why, len(policies))
-	default:
+	} else {
 		for _, p := range policies {
 			what := fmt.Sprintf("retention of %s (%s): %s, %d days", p.What, p.Pattern, p.Name, p.Days)
 			var did string
