@@ -130,13 +130,18 @@ type bucketAgg struct {
 
 func loadDashboard(t *testing.T, name string) dashboard {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "dashboards", name))
+	return loadDashboardFile(t, filepath.Join(repoRoot(t), "dashboards", name))
+}
+
+func loadDashboardFile(t *testing.T, path string) dashboard {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var d dashboard
 	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return d
 }
