@@ -55,11 +55,14 @@ type config struct {
 	formatMB                     float64
 	cloudTrailHugeGiB            float64
 
-	out        string
-	record     string
-	rows       map[string]bool
-	workerArgs []string
-	workerEnv  []string
+	out    string
+	record string
+	rows   map[string]bool
+	// profileFormats names the formats whose row gets a separate profiled
+	// worker run (its profile in the report, not its figures).
+	profileFormats map[string]bool
+	workerArgs     []string
+	workerEnv      []string
 }
 
 func main() {
@@ -92,6 +95,7 @@ func main() {
 	flag.IntVar(&c.formatRecords, "format-records", 0, "records per object of each other log type's typical corpus (0: as many as -format-mb gives)")
 	flag.Float64Var(&c.formatMB, "format-mb", 150, "uncompressed size of each other log type's typical corpus, in MB, unless -format-records is set")
 	flag.Float64Var(&c.cloudTrailHugeGiB, "cloudtrail-huge-gib", 1.05, "uncompressed size of the large CloudTrail object, in GiB (0 skips it)")
+	profFormats := flag.String("profile-formats", "", "formats whose worker row is run once more under the CPU profiler, comma-separated (e.g. vpcflow,elb); with -pprof")
 	rows := flag.String("rows", "moto,typical,tiny,huge,opensearch,throttle,formats", "rows to run besides the decode floors and the ElasticMQ + gofakes3 I/O floor")
 	workerArgs := flag.String("worker-args", "", "extra options for every worker run, space-separated (e.g. \"--bulk-flush-interval=5ms\"); they are printed with the results")
 	workerEnv := flag.String("worker-env", "", "extra environment for every worker run, space-separated NAME=value (e.g. \"GODEBUG=gctrace=1\"); printed with the results")
@@ -99,6 +103,12 @@ func main() {
 	flag.StringVar(&c.record, "record", "", "also replace the results section of this Markdown file (e.g. docs/benchmarks.md)")
 	flag.Parse()
 	c.seed = seed
+	c.profileFormats = map[string]bool{}
+	for _, f := range strings.Split(*profFormats, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			c.profileFormats[f] = true
+		}
+	}
 	c.rows = map[string]bool{}
 	for _, r := range strings.Split(*rows, ",") {
 		switch r = strings.TrimSpace(r); r {
