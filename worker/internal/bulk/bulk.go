@@ -135,14 +135,14 @@ func (o *Options) Validate() error {
 // by count and bytes, sends a request when it is full or when the flush
 // interval has passed since its first document, and keeps up to Concurrency
 // requests in flight. Submit blocks while every sender is busy and the next
-// request is full: memory stays bounded by (Concurrency + 2) requests
-// whatever the number of producers.
+// request is full: memory stays bounded by (Concurrency + 2) requests and
+// what each producer hands over at once, whatever the number of producers.
 type Batcher struct {
 	w       Writer
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics.Metrics
-	in      chan Entry
+	in      chan []Entry
 	senders *limit.Adaptive
 	// maxBytes bounds one request: MaxBytes, lowered when the cluster
 	// refuses a request as too large.
@@ -173,7 +173,7 @@ func New(w Writer, o Options) *Batcher {
 		opts:    o,
 		log:     o.Logger,
 		metrics: m,
-		in:      make(chan Entry),
+		in:      make(chan []Entry),
 		ended:   make(chan struct{}, 1),
 		freed:   make(chan struct{}, 1),
 		senders: limit.New(1, o.Concurrency, func(n int) { m.BulkConcurrency.Set(float64(n)) }),
@@ -200,8 +200,19 @@ func (b *Batcher) Ended() { signal(b.ended) }
 // Submit hands an entry to the batcher. Once it returns nil, e.Owner is told
 // its outcome; an error (ctx is done) means the entry was not taken.
 func (b *Batcher) Submit(ctx context.Context, e Entry) error {
+	return b.SubmitAll(ctx, []Entry{e})
+}
+
+// SubmitAll hands entries to the batcher at once, as Submit does one: a
+// producer with many documents pays for one hand-over, not one per document.
+// The batcher owns es from then on: the caller must not touch it again.
+// Either every entry is taken (nil) or none is (ctx is done).
+func (b *Batcher) SubmitAll(ctx context.Context, es []Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
 	select {
-	case b.in <- e:
+	case b.in <- es:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -260,18 +271,20 @@ func (b *Batcher) Run(ctx context.Context) {
 	}
 	for {
 		select {
-		case e, ok := <-b.in:
+		case es, ok := <-b.in:
 			if !ok {
 				send()
 				return
 			}
-			if len(cur) == 0 {
-				flush.Reset(b.opts.FlushInterval)
-			}
-			cur = append(cur, e)
-			size += e.size()
-			if len(cur) >= b.opts.MaxDocs || int64(size) >= b.maxBytes.Load() {
-				send()
+			for i := range es {
+				if len(cur) == 0 {
+					flush.Reset(b.opts.FlushInterval)
+				}
+				cur = append(cur, es[i])
+				size += es[i].size()
+				if len(cur) >= b.opts.MaxDocs || int64(size) >= b.maxBytes.Load() {
+					send()
+				}
 			}
 		case <-flush.C:
 			send()

@@ -437,3 +437,56 @@ func TestStalledRequestsHaveADeadline(t *testing.T) {
 		t.Errorf("three stalled requests took %s", took)
 	}
 }
+
+// TestSubmitAllFillsRequestsInOrder: entries handed over at once land in
+// requests bounded by MaxDocs, in order, each with its outcome, whether a
+// hand-over fills part of a request, exactly one, or several.
+func TestSubmitAllFillsRequestsInOrder(t *testing.T) {
+	w := &fakeWriter{}
+	o := testOptions()
+	o.MaxDocs = 4
+	o.FlushInterval = time.Hour // only full requests, and the last one at Close
+	b := New(w, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var running sync.WaitGroup
+	running.Go(func() { b.Run(ctx) })
+	ow := newOwner(3 + 4 + 6)
+	n := 0
+	for _, size := range []int{3, 4, 6} {
+		var es []Entry
+		for range size {
+			es = append(es, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprint(n), Body: []byte(`{}`)}, Owner: ow, Line: n + 1})
+			n++
+		}
+		if err := b.SubmitAll(ctx, es); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.SubmitAll(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	running.Wait()
+	select {
+	case <-ow.done:
+	default:
+		t.Fatalf("outcomes missing: %v", ow.outcomes)
+	}
+	if got, want := fmt.Sprint(w.calls), "[[0 1 2 3] [4 5 6 7] [8 9 10 11] [12]]"; got != want {
+		t.Errorf("requests %s, want %s", got, want)
+	}
+	for id, out := range ow.outcomes {
+		if out != "written" {
+			t.Errorf("%s: %s", id, out)
+		}
+	}
+
+	// A hand-over refused because ctx is done: nothing of it is taken.
+	b2 := New(w, o)
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	if err := b2.SubmitAll(done, []Entry{{Item: sink.Item{ID: "x"}, Owner: ow}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("SubmitAll with ctx done: %v, want context.Canceled", err)
+	}
+}

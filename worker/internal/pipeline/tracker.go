@@ -90,13 +90,22 @@ func (t *tracker) skip() {
 	t.records.skipped.Inc()
 }
 
-// submit hands one document to the bulk layer.
-func (t *tracker) submit(ctx context.Context, e bulk.Entry) error {
+// submit counts reads records read and hands their documents (es, which
+// the bulk layer owns from then on) to it at once.
+func (t *tracker) submit(ctx context.Context, reads int, es []bulk.Entry) error {
+	t.progress.Add(uint64(reads))
 	t.mu.Lock()
-	t.outstanding++
+	t.c.read += reads
+	t.outstanding += len(es)
 	t.mu.Unlock()
-	if err := t.batcher.Submit(ctx, e); err != nil {
-		t.fail(err)
+	if err := t.batcher.SubmitAll(ctx, es); err != nil {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.err == nil {
+			t.err = err
+		}
+		t.outstanding -= len(es)
+		t.resolveIfDone()
 		return err
 	}
 	return nil
