@@ -429,3 +429,31 @@ func writeFile(root *os.Root, name string, write func(io.Writer) error) (err err
 	}
 	return bw.Flush()
 }
+
+// Bodies hands out copies of document bodies cut from shared blocks: one
+// allocation for many small bodies rather than one each. A block stays in
+// memory while any body cut from it does, which the bulk layer's bound on
+// documents in flight bounds in turn. It is used by one goroutine.
+type Bodies struct {
+	block []byte
+	off   int
+}
+
+// bodiesBlock is the size of a block; a body larger than an eighth of it is
+// copied alone.
+const bodiesBlock = 64 << 10
+
+// Copy returns a copy of p that nothing else writes to.
+func (b *Bodies) Copy(p []byte) []byte {
+	n := len(p)
+	if n > bodiesBlock/8 {
+		return append([]byte(nil), p...)
+	}
+	if len(b.block)-b.off < n {
+		b.block, b.off = make([]byte, bodiesBlock), 0
+	}
+	out := b.block[b.off : b.off+n : b.off+n]
+	copy(out, p)
+	b.off += n
+	return out
+}

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -146,4 +147,36 @@ func BenchmarkPositionIDs(b *testing.B) {
 			_ = ids.ID(n)
 		}
 	})
+}
+
+func TestBodiesCopy(t *testing.T) {
+	var b Bodies
+	src := []byte(`{"a":1}`)
+	x := b.Copy(src)
+	y := b.Copy([]byte(`{"b":2}`))
+	src[2] = 'z'
+	if string(x) != `{"a":1}` || string(y) != `{"b":2}` {
+		t.Fatalf("copies %s %s: want independent of their source", x, y)
+	}
+	// A copy cannot grow into the next one.
+	if grown := append(x, "tail"...); string(grown) != `{"a":1}tail` || string(y) != `{"b":2}` {
+		t.Errorf("appending to one copy changed the next: %s", y)
+	}
+	// Many bodies across blocks, and one too large to share a block.
+	var all [][]byte
+	for i := range 20000 {
+		all = append(all, b.Copy(fmt.Appendf(nil, `{"n":%d}`, i)))
+	}
+	big := b.Copy(bytes.Repeat([]byte("x"), 1<<20))
+	for i, c := range all {
+		if string(c) != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("body %d is %s", i, c)
+		}
+	}
+	if len(big) != 1<<20 || cap(big) < 1<<20 {
+		t.Errorf("large body: len %d", len(big))
+	}
+	if e := b.Copy(nil); len(e) != 0 {
+		t.Errorf("empty body: %q", e)
+	}
 }

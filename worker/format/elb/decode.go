@@ -166,6 +166,7 @@ const testFileLine = "Enable AccessLog for ELB:"
 type decoder struct {
 	f               *ELB
 	ids             *format.PositionIDs
+	bodies          format.Bodies
 	account, region string
 	fields          []field
 	// buf is where bodies are written, then copied at their size.
@@ -275,9 +276,8 @@ func (d *decoder) Decode(record []byte, n int) (format.Document, error) {
 	return format.Document{
 		Index: d.indexOf(v.t),
 		ID:    d.ids.ID(n),
-		// A fresh slice of the body's size: the decoder writes the next
-		// body in buf.
-		Body: append([]byte(nil), body...),
+		// A copy: the decoder writes the next body in buf.
+		Body: d.bodies.Copy(body),
 	}, nil
 }
 

@@ -109,6 +109,7 @@ func (f *S3Access) Decoder(o format.Object) format.Decoder {
 type decoder struct {
 	f               *S3Access
 	obj             format.Object
+	bodies          format.Bodies
 	account, region string
 	fields          []string
 	unescaped, buf  []byte
@@ -266,7 +267,7 @@ func (d *decoder) Decode(record []byte, n int) (format.Document, error) {
 	body = ecsf.Append(body)
 	body = append(body, '}')
 	d.buf = body
-	body = bytes.Clone(body)
+	body = d.bodies.Copy(body)
 
 	return format.Document{Index: d.index(t), ID: id, Body: body}, nil
 }

@@ -114,8 +114,9 @@ func isRegion(s string) bool {
 
 // decoder reads one object's lines, in order, on one goroutine.
 type decoder struct {
-	f   *VPCFlow
-	ids *format.PositionIDs
+	f      *VPCFlow
+	ids    *format.PositionIDs
+	bodies format.Bodies
 	// keyAccount and keyRegion come from the object's key: the ECS cloud
 	// fields of records that do not name their own.
 	keyAccount, keyRegion string
@@ -304,7 +305,7 @@ func (d *decoder) record(line []byte, n int) (format.Document, error) {
 	return format.Document{
 		Index: index,
 		ID:    d.ids.ID(n),
-		Body:  bytes.Clone(body),
+		Body:  d.bodies.Copy(body),
 	}, nil
 }
 
