@@ -39,6 +39,9 @@ type Sink struct {
 	reqSeq    atomic.Int64
 
 	OK, Throttled, Requests, ThrottledRequests atomic.Int64
+	// BodyBytes adds up the bulk request bodies' sizes as sent (their
+	// Content-Length).
+	BodyBytes atomic.Int64
 }
 
 // Event is one answered bulk request.
@@ -94,6 +97,7 @@ func (s *Sink) Reset() {
 	s.Throttled.Store(0)
 	s.Requests.Store(0)
 	s.ThrottledRequests.Store(0)
+	s.BodyBytes.Store(0)
 }
 
 // Events returns a copy of the request log.
@@ -140,6 +144,7 @@ var (
 
 func (s *Sink) bulk(w http.ResponseWriter, r *http.Request) {
 	s.Requests.Add(1)
+	s.BodyBytes.Add(max(r.ContentLength, 0))
 	var body io.Reader = r.Body
 	if r.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(r.Body)
