@@ -158,11 +158,14 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 }
 
 // handOver gathers the documents of one object's records for the bulk
-// layer, up to handOverDocs documents or handOverBytes of them.
+// layer, up to handOverDocs documents or handOverBytes of them. The first
+// hand-over of an object grows as it fills (an object of one record makes a
+// slice of one); the next ones start at the size the last one reached.
 type handOver struct {
 	entries []bulk.Entry
 	bytes   int
 	reads   int // records read since the last flush
+	size    int // the length of the last hand-over
 }
 
 const (
@@ -171,8 +174,8 @@ const (
 )
 
 func (h *handOver) add(e bulk.Entry) {
-	if h.entries == nil {
-		h.entries = make([]bulk.Entry, 0, handOverDocs)
+	if h.entries == nil && h.size > 0 {
+		h.entries = make([]bulk.Entry, 0, h.size)
 	}
 	h.entries = append(h.entries, e)
 	h.bytes += len(e.Body)
@@ -187,7 +190,7 @@ func (h *handOver) flush(ctx context.Context, t *tracker) error {
 		return nil
 	}
 	err := t.submit(ctx, h.reads, h.entries)
-	*h = handOver{}
+	*h = handOver{size: len(h.entries)}
 	return err
 }
 
