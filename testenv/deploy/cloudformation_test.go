@@ -191,6 +191,29 @@ func TestImageUser(t *testing.T) {
 	}
 }
 
+// TestImageGoVersion: the image builds with the Go release go.mod names,
+// not whatever a floating tag gives on the day.
+func TestImageGoVersion(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	read := func(name, prefix string) string {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, prefix); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		t.Fatalf("%s: no line starting %q", name, prefix)
+		return ""
+	}
+	if img, mod := read("deploy/Dockerfile", "ARG GO_VERSION="), read("go.mod", "go "); img != mod || strings.Count(img, ".") != 2 {
+		t.Errorf("deploy/Dockerfile builds with Go %q, go.mod names %q: want the same x.y.z", img, mod)
+	}
+}
+
 // ifBranches returns the then and else of a !If node with condition cond.
 func ifBranches(t *testing.T, n *yaml.Node, cond string) (then, els *yaml.Node) {
 	t.Helper()
