@@ -104,7 +104,7 @@ func (p *Pipeline) stream(ctx context.Context, t *tracker, f format.Format, byte
 	dec := f.Decoder(format.Object{Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID})
 	hist, _ := f.(format.History)
 	// Documents go to the bulk layer a handful at a time: one hand-over
-	// per document cost the flow-log row a sixth of its CPU. What was
+	// per document cost the flow-log row a fifth of its CPU. What was
 	// gathered is handed over however the stream ends.
 	var out handOver
 	defer func() {
