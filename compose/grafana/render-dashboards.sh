@@ -24,7 +24,11 @@ for f in "$src"/*.json; do
 		script="${script}s/\\\${DS_${name}}/${uid}/g;"
 	done
 	out="$dst/$(basename "$f")"
-	sed "${script:-p;d}" "$f" >"$out.tmp"
+	if [ -n "$script" ]; then
+		sed "$script" "$f" >"$out.tmp"
+	else
+		cp "$f" "$out.tmp"
+	fi
 	mv "$out.tmp" "$out"
 	n=$((n + 1))
 done

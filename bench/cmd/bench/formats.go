@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
 	"time"
 
 	"github.com/logtide/logtide/bench/internal/corpus"
@@ -111,11 +110,7 @@ func (b *bench) formatRows(ctx context.Context) {
 			continue
 		}
 		if b.c.pprof && b.hasPprof && b.c.profileFormats[fs.spec.Name] {
-			b.sink.Reset()
-			secs := max(1, int(math.Ceil(w.res.Complete.Seconds())))
-			pw := b.runWorker(ctx, workerOpts{name: name + " (profiled)", key: "fmt-" + fs.spec.Name + "-pprof", set: fs.set, esURL: b.sink.URL,
-				profile: workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+fs.spec.Name+".pprof")}})
-			b.profileText(name+" (a separate run)", pw)
+			b.profiledRun(ctx, w, workerOpts{name: name, key: "fmt-" + fs.spec.Name, set: fs.set, esURL: b.sink.URL}, "worker-cpu-"+fs.spec.Name+".pprof")
 		}
 		ratio := w.cpuPerGB() / fs.floor.CPUPerGB()
 		b.addMain(w, b.formatLabel(fs.set), fmt.Sprintf("CPU/GB %s %s floor; bulk bodies %s the objects' bytes", report.Ratio(ratio), fs.spec.Name, report.Ratio(written)))

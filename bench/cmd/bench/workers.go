@@ -261,6 +261,22 @@ func (b *bench) workerRows(ctx context.Context) {
 	}
 }
 
+// profiledRun runs o once more, into a reset sink, under the CPU profiler
+// for as long as the measured run w took, keeps the profile in file (under
+// .cache/bench) and its top for the report. The worker idles for 3 s before
+// it exits, so the profile may outlast the work by up to that much.
+func (b *bench) profiledRun(ctx context.Context, w *workerRow, o workerOpts, file string) *workerRow {
+	b.sink.Reset()
+	secs := max(1, int(math.Ceil(w.res.Complete.Seconds())))
+	name := o.name
+	o.name += " (profiled)"
+	o.key += "-pprof"
+	o.profile = workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", file)}
+	pw := b.runWorker(ctx, o)
+	b.profileText(name+" (a separate run)", pw)
+	return pw
+}
+
 // discardRow runs the corpus into the discarding sink -repeat times and
 // reports the run with the median completion time (the machine may be
 // shared; one run can be unlucky). A profiled run, if asked for, comes on
@@ -296,17 +312,11 @@ func (b *bench) discardRow(ctx context.Context, s *corpus.Set, name, key string,
 		tiny.profileFloor(ctx)
 	}
 	if profile && b.hasPprof {
-		b.sink.Reset()
-		// The worker idles for 3 s before it exits, so the profile may
-		// outlast the work by up to that much.
-		secs := max(1, int(math.Ceil(w.res.Complete.Seconds())))
-		o := workerOpts{name: name + " (profiled)", key: key + "-pprof", set: s, esURL: b.sink.URL, concurrency: conc,
-			profile: workerrun.Profile{After: 200 * time.Millisecond, Seconds: secs, Out: filepath.Join(b.logDir, "..", "worker-cpu-"+key+".pprof")}}
+		o := workerOpts{name: name, key: key, set: s, esURL: b.sink.URL, concurrency: conc}
 		if tiny != nil {
 			o.harnessProfile = filepath.Join(b.logDir, "..", "harness-cpu-"+key+".pprof")
 		}
-		pw := b.runWorker(ctx, o)
-		b.profileText(name+" (a separate run)", pw)
+		pw := b.profiledRun(ctx, w, o, "worker-cpu-"+key+".pprof")
 		if tiny != nil {
 			tiny.readProfiles(ctx, pw)
 		}

@@ -45,7 +45,7 @@ type Owner interface {
 	// Replace returns the entry to write in place of e, which the cluster
 	// refused for good (a mapping error, say), or false when there is none.
 	Replace(e *Entry, r sink.Result) (Entry, bool)
-	// Done is told the outcome of e, once for every entry Submit accepted:
+	// Done is told the outcome of e, once for every entry SubmitAll accepted:
 	// err is nil when the document is written or the index already holds
 	// it at this or a newer version (r.Outcome says which). An error means
 	// the run is stopping (ctx ended) or the cluster refused e for good and
@@ -134,7 +134,7 @@ func (o *Options) Validate() error {
 // Batcher gathers the documents of every producer into bulk requests bounded
 // by count and bytes, sends a request when it is full or when the flush
 // interval has passed since its first document, and keeps up to Concurrency
-// requests in flight. Submit blocks while every sender is busy and the next
+// requests in flight. SubmitAll blocks while every sender is busy and the next
 // request is full: memory stays bounded by (Concurrency + 2) requests and
 // what each producer hands over at once, whatever the number of producers.
 type Batcher struct {
@@ -197,16 +197,11 @@ func signal(c chan struct{}) {
 // Ended tells the batcher that a producer has submitted its last entry.
 func (b *Batcher) Ended() { signal(b.ended) }
 
-// Submit hands an entry to the batcher. Once it returns nil, e.Owner is told
-// its outcome; an error (ctx is done) means the entry was not taken.
-func (b *Batcher) Submit(ctx context.Context, e Entry) error {
-	return b.SubmitAll(ctx, []Entry{e})
-}
-
-// SubmitAll hands entries to the batcher at once, as Submit does one: a
-// producer with many documents pays for one hand-over, not one per document.
-// The batcher owns es from then on: the caller must not touch it again.
-// Either every entry is taken (nil) or none is (ctx is done).
+// SubmitAll hands entries to the batcher at once: a producer with many
+// documents pays for one hand-over, not one per document. Once it returns
+// nil, the Owner of each entry is told its outcome, and the batcher owns es:
+// the caller must not touch it again. An error (ctx is done) means no entry
+// was taken.
 func (b *Batcher) SubmitAll(ctx context.Context, es []Entry) error {
 	if len(es) == 0 {
 		return nil
@@ -219,7 +214,7 @@ func (b *Batcher) SubmitAll(ctx context.Context, es []Entry) error {
 	}
 }
 
-// Close ends Run once every submitted entry has an outcome. No Submit may
+// Close ends Run once every submitted entry has an outcome. No SubmitAll may
 // follow.
 func (b *Batcher) Close() { close(b.in) }
 

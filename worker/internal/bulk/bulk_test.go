@@ -125,7 +125,7 @@ func run(t *testing.T, w Writer, o Options, owners ...*owner) {
 	for i, ow := range owners {
 		for j := range ow.want {
 			e := Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("o%d-%d", i, j), Body: []byte(`{}`)}, Owner: ow, Line: j + 1}
-			if err := b.Submit(ctx, e); err != nil {
+			if err := b.SubmitAll(ctx, []Entry{e}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -301,12 +301,12 @@ func TestRequestsFitTheCluster(t *testing.T) {
 	a := newOwner(101)
 	doc := []byte(`{"x":"` + strings.Repeat("a", 1000) + `"}`)
 	for i := range 100 {
-		if err := b.Submit(ctx, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("d%d", i), Body: doc}, Owner: a, Line: i + 1}); err != nil {
+		if err := b.SubmitAll(ctx, []Entry{{Item: sink.Item{Index: "i", ID: fmt.Sprintf("d%d", i), Body: doc}, Owner: a, Line: i + 1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	huge := Entry{Item: sink.Item{Index: "i", ID: "huge", Body: []byte(`{"x":"` + strings.Repeat("b", 50<<10) + `"}`)}, Owner: a, Line: 101}
-	if err := b.Submit(ctx, huge); err != nil {
+	if err := b.SubmitAll(ctx, []Entry{huge}); err != nil {
 		t.Fatal(err)
 	}
 	// Sent when full or at the end: wait for the first round's outcomes.
@@ -325,7 +325,7 @@ func TestRequestsFitTheCluster(t *testing.T) {
 	// A second round: the size that fits is known, no request is refused.
 	a2 := newOwner(100)
 	for i := range 100 {
-		if err := b.Submit(ctx, Entry{Item: sink.Item{Index: "i", ID: fmt.Sprintf("e%d", i), Body: doc}, Owner: a2, Line: i + 1}); err != nil {
+		if err := b.SubmitAll(ctx, []Entry{{Item: sink.Item{Index: "i", ID: fmt.Sprintf("e%d", i), Body: doc}, Owner: a2, Line: i + 1}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -99,13 +99,7 @@ func (t *tracker) submit(ctx context.Context, reads int, es []bulk.Entry) error 
 	t.outstanding += len(es)
 	t.mu.Unlock()
 	if err := t.batcher.SubmitAll(ctx, es); err != nil {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if t.err == nil {
-			t.err = err
-		}
-		t.outstanding -= len(es)
-		t.resolveIfDone()
+		t.fail(len(es), err)
 		return err
 	}
 	return nil
@@ -145,7 +139,7 @@ func (h historyOwner) Replace(e *bulk.Entry, r sink.Result) (bulk.Entry, bool) {
 func (h historyOwner) Done(e *bulk.Entry, r sink.Result, err error) {
 	t := h.t
 	if err != nil {
-		t.fail(err)
+		t.fail(1, err)
 		return
 	}
 	t.mu.Lock()
@@ -177,7 +171,7 @@ func (t *tracker) Replace(e *bulk.Entry, r sink.Result) (bulk.Entry, bool) {
 // Done records the outcome of one document.
 func (t *tracker) Done(e *bulk.Entry, r sink.Result, err error) {
 	if err != nil {
-		t.fail(err)
+		t.fail(1, err)
 		return
 	}
 	t.progress.Add(1)
@@ -198,14 +192,14 @@ func (t *tracker) Done(e *bulk.Entry, r sink.Result, err error) {
 	t.resolveIfDone()
 }
 
-// fail records a document that has no outcome; the object cannot be done.
-func (t *tracker) fail(err error) {
+// fail records n documents that have no outcome; the object cannot be done.
+func (t *tracker) fail(n int, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err == nil {
 		t.err = err
 	}
-	t.outstanding--
+	t.outstanding -= n
 	t.resolveIfDone()
 }
 
