@@ -228,18 +228,22 @@ func loop(ctx context.Context, q SQS, dlqURL, srcURL string, limit int, log io.W
 			i, _ := strconv.Atoi(aws.ToString(s.Id))
 			del = append(del, types.DeleteMessageBatchRequestEntry{Id: s.Id, ReceiptHandle: out.Messages[i].ReceiptHandle})
 		}
+		// Those the source took leave the DLQ before a refusal of the
+		// others stops the move: a second run then moves only the refused.
+		if len(del) > 0 {
+			d, err := q.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(dlqURL), Entries: del})
+			if err != nil {
+				return moved, fmt.Errorf("deleting %d moved messages from %s (they are now in both queues): %w", len(del), dlqURL, err)
+			}
+			if len(d.Failed) > 0 {
+				return moved + len(del) - len(d.Failed), fmt.Errorf("deleting %d moved messages from %s failed (they are now in both queues): %s", len(d.Failed), dlqURL, aws.ToString(d.Failed[0].Message))
+			}
+			moved += len(del)
+		}
 		if len(sent.Failed) > 0 {
 			f := sent.Failed[0]
-			return moved, fmt.Errorf("the source queue refused %d messages: %s: %s", len(sent.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
+			return moved, fmt.Errorf("the source queue refused %d messages (they stay in %s): %s: %s", len(sent.Failed), dlqURL, aws.ToString(f.Code), aws.ToString(f.Message))
 		}
-		d, err := q.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(dlqURL), Entries: del})
-		if err != nil {
-			return moved, fmt.Errorf("deleting %d moved messages from %s (they are now in both queues): %w", len(del), dlqURL, err)
-		}
-		if len(d.Failed) > 0 {
-			return moved, fmt.Errorf("deleting %d moved messages from %s failed (they are now in both queues): %s", len(d.Failed), dlqURL, aws.ToString(d.Failed[0].Message))
-		}
-		moved += len(del)
 		fmt.Fprintf(log, "moved %d of %d messages\n", moved, limit)
 	}
 	return moved, nil

@@ -23,6 +23,8 @@ type fakeSQS struct {
 	hidden    map[string]bool
 	receipts  int
 	refuseAll bool
+	// refuse: bodies the source queue refuses one by one.
+	refuse map[string]bool
 }
 
 func (f *fakeSQS) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
@@ -66,6 +68,10 @@ func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchIn
 	}
 	out := &sqs.SendMessageBatchOutput{}
 	for _, e := range in.Entries {
+		if f.refuse[aws.ToString(e.MessageBody)] {
+			out.Failed = append(out.Failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InvalidParameterValue"), Message: aws.String("refused"), SenderFault: true})
+			continue
+		}
 		f.src = append(f.src, aws.ToString(e.MessageBody))
 		out.Successful = append(out.Successful, types.SendMessageBatchResultEntry{Id: e.Id})
 	}
@@ -144,5 +150,32 @@ func TestMoveMessages(t *testing.T) {
 		if _, err := MoveMessages(ctx, f, QueueOptions{DLQURL: "dlq"}); err == nil || !strings.Contains(err.Error(), "--queue-url") {
 			t.Errorf("sources %v: %v", srcs, err)
 		}
+	}
+}
+
+// A batch the source queue takes only in part: the messages it took leave
+// the DLQ before the refusal stops the move, so that they are in one queue
+// only and a second run moves just the refused one.
+func TestLoopPartialRefusal(t *testing.T) {
+	ctx := context.Background()
+	msgs := bodies(5)
+	f := &fakeSQS{dlq: append([]string(nil), msgs...), sources: []string{"src"}, hidden: map[string]bool{}, refuse: map[string]bool{msgs[2]: true}}
+	res, err := MoveMessages(ctx, f, QueueOptions{DLQURL: "dlq", Method: MethodLoop})
+	if err == nil || !strings.Contains(err.Error(), "refused 1 messages (they stay in dlq)") {
+		t.Fatalf("error %v", err)
+	}
+	if res.Moved != 4 || len(f.src) != 4 || len(f.dlq) != 1 || f.dlq[0] != msgs[2] {
+		t.Fatalf("moved %d; source %d, DLQ %v", res.Moved, len(f.src), f.dlq)
+	}
+	for _, b := range f.src {
+		if b == msgs[2] {
+			t.Fatal("the refused message reached the source")
+		}
+	}
+	// The source takes it now: the second run moves it alone.
+	f.refuse, f.hidden = nil, map[string]bool{}
+	res, err = MoveMessages(ctx, f, QueueOptions{DLQURL: "dlq", Method: MethodLoop})
+	if err != nil || res.Moved != 1 || len(f.src) != 5 || len(f.dlq) != 0 {
+		t.Fatalf("second run: moved %d, %v; source %d, DLQ %d", res.Moved, err, len(f.src), len(f.dlq))
 	}
 }
