@@ -19,6 +19,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/logtide/logtide/worker/internal/indexname"
 )
@@ -164,7 +165,11 @@ func NewPositionIDs(o Object) *PositionIDs {
 }
 
 // ID is the PositionID of the record at position n.
-func (p *PositionIDs) ID(n int) string {
+func (p *PositionIDs) ID(n int) string { return string(p.Bytes(n)) }
+
+// Bytes is ID's text in p's own space, valid until the next call: for a
+// caller that copies it out with its body (Bodies.String).
+func (p *PositionIDs) Bytes(n int) []byte {
 	if err := p.reset.UnmarshalBinary(p.state); err != nil {
 		panic(fmt.Sprintf("sha256 state: %v", err)) // what MarshalBinary gave it
 	}
@@ -172,7 +177,7 @@ func (p *PositionIDs) ID(n int) string {
 	p.h.Write(p.n[:])
 	sum := p.h.Sum(p.sum[:0])
 	base64.RawURLEncoding.Encode(p.id[:], sum[:20])
-	return string(p.id[:])
+	return p.id[:]
 }
 
 // Claim is a format's answer about an object.
@@ -430,10 +435,11 @@ func writeFile(root *os.Root, name string, write func(io.Writer) error) (err err
 	return bw.Flush()
 }
 
-// Bodies hands out copies of document bodies cut from shared blocks: one
-// allocation for many small bodies rather than one each. A block stays in
-// memory while any body cut from it does, which the bulk layer's bound on
-// documents in flight bounds in turn. It is used by one goroutine.
+// Bodies hands out copies of document bodies and ids cut from shared
+// blocks: one allocation for many small bodies rather than one each. A
+// block stays in memory while any body or id cut from it does, which the
+// bulk layer's bound on documents in flight bounds in turn. It is used by
+// one goroutine.
 type Bodies struct {
 	block []byte
 	off   int
@@ -456,4 +462,11 @@ func (b *Bodies) Copy(p []byte) []byte {
 	copy(out, p)
 	b.off += n
 	return out
+}
+
+// String returns a copy of p as a string, cut from the blocks like a body:
+// a document's id beside its body rather than an allocation of its own.
+func (b *Bodies) String(p []byte) string {
+	c := b.Copy(p)
+	return unsafe.String(unsafe.SliceData(c), len(c))
 }

@@ -118,6 +118,9 @@ func TestPositionIDsAreStable(t *testing.T) {
 				if got := ids.ID(n); got != want {
 					t.Fatalf("key of %d bytes, n %d: PositionIDs gives %s, want %s", size, n, got, want)
 				}
+				if got := ids.Bytes(n); string(got) != want {
+					t.Fatalf("key of %d bytes, n %d: PositionIDs.Bytes gives %s, want %s", size, n, got, want)
+				}
 				if got := PositionID(o, n); got != want {
 					t.Fatalf("key of %d bytes, n %d: PositionID gives %s, want %s", size, n, got, want)
 				}
@@ -178,5 +181,25 @@ func TestBodiesCopy(t *testing.T) {
 	}
 	if e := b.Copy(nil); len(e) != 0 {
 		t.Errorf("empty body: %q", e)
+	}
+}
+
+// Ids cut from the blocks keep their text whatever is written after them,
+// in the scratch space they were copied from or in the blocks.
+func TestBodiesString(t *testing.T) {
+	var b Bodies
+	ids := NewPositionIDs(Object{Bucket: "b", Key: "k"})
+	var got []string
+	for n := range 5000 {
+		got = append(got, b.String(ids.Bytes(n)))
+		b.Copy(bytes.Repeat([]byte{'x'}, n%300))
+	}
+	for n, id := range got {
+		if want := ids.ID(n); id != want {
+			t.Fatalf("id %d is %q, want %q", n, id, want)
+		}
+	}
+	if s := b.String(nil); s != "" {
+		t.Errorf("empty: %q", s)
 	}
 }

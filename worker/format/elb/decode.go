@@ -275,7 +275,7 @@ func (d *decoder) Decode(record []byte, n int) (format.Document, error) {
 	}
 	return format.Document{
 		Index: d.indexOf(v.t),
-		ID:    d.ids.ID(n),
+		ID:    d.bodies.String(d.ids.Bytes(n)),
 		// A copy: the decoder writes the next body in buf.
 		Body: d.bodies.Copy(body),
 	}, nil

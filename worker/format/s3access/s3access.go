@@ -183,7 +183,8 @@ func (d *decoder) Decode(record []byte, n int) (format.Document, error) {
 	if requestID == "" {
 		id = format.PositionID(d.obj, n)
 	} else {
-		id = lineID(record)
+		sum := lineID(record)
+		id = d.bodies.String(sum[:])
 	}
 
 	// The body is built in the decoder's buffer and copied out at its size:
@@ -305,9 +306,10 @@ func appendTime(b []byte, t time.Time) []byte {
 // any choice of fields could miss the one that differs. A line delivered
 // twice, in the same object or another, is the same request and keeps its
 // id.
-func lineID(line []byte) string {
+func lineID(line []byte) (id [27]byte) {
 	sum := sha256.Sum256(line)
-	return base64.RawURLEncoding.EncodeToString(sum[:20])
+	base64.RawURLEncoding.Encode(id[:], sum[:20])
+	return id
 }
 
 // str appends the member name (plain ASCII) with the string value v, after a
