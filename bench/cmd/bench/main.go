@@ -22,6 +22,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/logtide/logtide/worker/format/guardduty"
+	"github.com/logtide/logtide/worker/formats"
 )
 
 type config struct {
@@ -61,8 +64,10 @@ type config struct {
 	// profileFormats names the formats whose row gets a separate profiled
 	// worker run (its profile in the report, not its figures).
 	profileFormats map[string]bool
-	workerArgs     []string
-	workerEnv      []string
+	// formats limits the formats rows to these log types (nil: all).
+	formats    map[string]bool
+	workerArgs []string
+	workerEnv  []string
 }
 
 func main() {
@@ -84,7 +89,7 @@ func main() {
 	flag.StringVar(&c.osURL, "opensearch-url", envOr("OPENSEARCH_URL", "http://127.0.0.1:9200"), "OpenSearch endpoint (empty skips the OpenSearch row)")
 	flag.IntVar(&c.concurrency, "concurrency", 16, "the worker's --concurrency in every worker row but the tiny one")
 	flag.IntVar(&c.tinyConc, "tiny-concurrency", 64, "the worker's --concurrency for the tiny objects: each message waits for its object's bulk request, so many small objects need many in flight")
-	flag.IntVar(&c.repeat, "repeat", 3, "runs of each discard-sink row (typical, tiny); the median is reported")
+	flag.IntVar(&c.repeat, "repeat", 3, "runs of each discard-sink row (typical, tiny, each format's); the median is reported")
 	flag.StringVar(&levels, "io-concurrency", "1,4,16", "concurrency levels of the I/O floor; the best is reported")
 	flag.BoolVar(&c.pprof, "pprof", true, "take CPU profiles of the worker (needs its --pprof-addr)")
 	flag.Float64Var(&c.throttleAt, "throttle-at", 0.2, "share of the throttled run's findings written before the sink starts answering 429")
@@ -95,6 +100,7 @@ func main() {
 	flag.IntVar(&c.formatRecords, "format-records", 0, "records per object of each other log type's typical corpus (0: as many as -format-mb gives)")
 	flag.Float64Var(&c.formatMB, "format-mb", 150, "uncompressed size of each other log type's typical corpus, in MB, unless -format-records is set")
 	flag.Float64Var(&c.cloudTrailHugeGiB, "cloudtrail-huge-gib", 1.05, "uncompressed size of the large CloudTrail object, in GiB (0 skips it)")
+	onlyFormats := flag.String("formats", "", "log types the formats rows run, comma-separated (e.g. vpcflow,s3access; empty: all)")
 	profFormats := flag.String("profile-formats", "", "formats whose worker row is run once more under the CPU profiler, comma-separated (e.g. vpcflow,elb); with -pprof")
 	rows := flag.String("rows", "moto,typical,tiny,huge,opensearch,throttle,formats", "rows to run besides the decode floors and the ElasticMQ + gofakes3 I/O floor")
 	workerArgs := flag.String("worker-args", "", "extra options for every worker run, space-separated (e.g. \"--bulk-flush-interval=5ms\"); they are printed with the results")
@@ -107,6 +113,17 @@ func main() {
 	for _, f := range strings.Split(*profFormats, ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			c.profileFormats[f] = true
+		}
+	}
+	for _, f := range strings.Split(*onlyFormats, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			if _, ok := formats.Find(f); !ok || f == guardduty.Name {
+				fatalf("-formats: %q is not one of the formats rows' log types", f)
+			}
+			if c.formats == nil {
+				c.formats = map[string]bool{}
+			}
+			c.formats[f] = true
 		}
 	}
 	c.rows = map[string]bool{}

@@ -42,6 +42,18 @@ type Sink struct {
 	// BodyBytes adds up the bulk request bodies' sizes as sent (their
 	// Content-Length).
 	BodyBytes atomic.Int64
+
+	// The first bulk requests, kept whole up to keepLimit bytes of body
+	// (see Keep).
+	keepLimit, keptBytes int64
+	kept                 []Request
+}
+
+// Request is a bulk request as the sink received it.
+type Request struct {
+	// URI is its path and query.
+	URI  string
+	Body []byte
 }
 
 // Event is one answered bulk request.
@@ -92,12 +104,49 @@ func (s *Sink) Reset() {
 	s.Recover()
 	s.mu.Lock()
 	s.log = nil
+	s.kept, s.keptBytes = nil, 0
 	s.mu.Unlock()
 	s.OK.Store(0)
 	s.Throttled.Store(0)
 	s.Requests.Store(0)
 	s.ThrottledRequests.Store(0)
 	s.BodyBytes.Store(0)
+}
+
+// Keep makes the sink keep the bulk requests it receives whole, in
+// arrival order, until their bodies add up to limit bytes (0: none), from
+// now until Reset. They are for replaying what a worker sent.
+func (s *Sink) Keep(limit int64) {
+	s.mu.Lock()
+	s.keepLimit = limit
+	s.mu.Unlock()
+}
+
+// Kept returns the requests kept since the last Reset.
+func (s *Sink) Kept() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.kept...)
+}
+
+// keepBody reads r's body whole and keeps it with its URI while the kept
+// bodies are under the limit; nil otherwise (the body is then unread).
+func (s *Sink) keepBody(r *http.Request) []byte {
+	s.mu.Lock()
+	on := s.keptBytes < s.keepLimit
+	s.mu.Unlock()
+	if !on {
+		return nil
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return data
+	}
+	s.mu.Lock()
+	s.kept = append(s.kept, Request{URI: r.URL.RequestURI(), Body: data})
+	s.keptBytes += int64(len(data))
+	s.mu.Unlock()
+	return data
 }
 
 // Events returns a copy of the request log.
@@ -146,8 +195,11 @@ func (s *Sink) bulk(w http.ResponseWriter, r *http.Request) {
 	s.Requests.Add(1)
 	s.BodyBytes.Add(max(r.ContentLength, 0))
 	var body io.Reader = r.Body
+	if data := s.keepBody(r); data != nil {
+		body = bytes.NewReader(data)
+	}
 	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
+		zr, err := gzip.NewReader(body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
