@@ -125,7 +125,9 @@ func recordCounts(m *metrics.Metrics) string {
 		if err != nil {
 			return 0
 		}
-		_ = c.(prometheus.Metric).Write(&d)
+		if err := c.(prometheus.Metric).Write(&d); err != nil {
+			return 0
+		}
 		return int64(d.GetCounter().GetValue())
 	}
 	return fmt.Sprintf("%d read, %d indexed, %d already indexed (same or newer version), %d skipped, %d dead-lettered",

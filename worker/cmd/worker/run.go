@@ -232,9 +232,14 @@ func logSearchConnection(log *slog.Logger, c config.Index) {
 	}
 }
 
+// newLogger writes JSON lines at level and above; the configuration has
+// already refused a level slog does not know, and info stands in for one
+// all the same.
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
-	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelInfo
+	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
