@@ -458,7 +458,10 @@ func TestComposeGrafanaProvisioning(t *testing.T) {
 		}
 		// What the dashboards say they need is what compose runs.
 		var imp importable
-		_ = json.Unmarshal(b, &imp)
+		if err := json.Unmarshal(b, &imp); err != nil {
+			t.Errorf("rendered %s: %v", name, err)
+			continue
+		}
 		for _, req := range imp.Requires {
 			if (req.ID == "grafana" && req.Version != grafanaVersion) || (req.ID == opensearchPlugin && req.Version != pluginVersion) {
 				t.Errorf("%s: __requires %s %s, compose runs %s (Grafana %s, %s %s)", name, req.ID, req.Version, g.Image, grafanaVersion, opensearchPlugin, pluginVersion)

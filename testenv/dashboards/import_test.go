@@ -40,7 +40,12 @@ type importable struct {
 // inputRefRE is what Grafana's import replaces: ${NAME} for a declared input.
 var inputRefRE = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
 
-var dsInputRE = regexp.MustCompile(`^DS_[A-Z0-9_]+$`)
+var (
+	dsInputRE = regexp.MustCompile(`^DS_[A-Z0-9_]+$`)
+	// dsRefRE is a datasource input's ${DS_…} left in a dashboard.
+	dsRefRE   = regexp.MustCompile(`\$\{DS_[A-Z0-9_]+\}`)
+	versionRE = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+)
 
 func dashboardFiles(t *testing.T) []string {
 	t.Helper()
@@ -164,7 +169,7 @@ func TestDashboardsImportInputs(t *testing.T) {
 				t.Errorf("%s: __requires entry %+v: duplicate or unnamed", name, r)
 			}
 			got[k] = true
-			if (r.Type == "grafana" || r.Type == "datasource") && !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(r.Version) {
+			if (r.Type == "grafana" || r.Type == "datasource") && !versionRE.MatchString(r.Version) {
 				t.Errorf("%s: __requires %s has version %q, want x.y.z", name, k, r.Version)
 			}
 		}
@@ -179,7 +184,7 @@ func TestDashboardsImportInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m := regexp.MustCompile(`\$\{DS_[A-Z0-9_]+\}`).Find(filled); m != nil {
+		if m := dsRefRE.Find(filled); m != nil {
 			t.Errorf("%s: %s is left after the import", name, m)
 		}
 		var imported dashboard

@@ -13,15 +13,23 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// readRepoFile reads the repository's file name (a slash-separated path
+// from its root).
+func readRepoFile(t *testing.T, name string) []byte {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // template reads deploy/cloudformation.yaml as a node tree (its !Sub and
 // !Ref tags stay as tagged scalars).
 func template(t *testing.T) *yaml.Node {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "deploy", "cloudformation.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readRepoFile(t, "deploy/cloudformation.yaml")
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
@@ -157,12 +165,7 @@ func TestObjectReadRole(t *testing.T) {
 // ignore files (the root one for any builder, BuildKit's beside the
 // Dockerfile) send the same files.
 func TestImageUser(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	b, err := os.ReadFile(filepath.Join(root, "deploy", "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readRepoFile(t, "deploy/Dockerfile")
 	var user string
 	for _, l := range strings.Split(string(b), "\n") {
 		if u, ok := strings.CutPrefix(l, "USER "); ok {
@@ -174,12 +177,8 @@ func TestImageUser(t *testing.T) {
 		t.Errorf("USER %q: want a numeric uid:gid other than root", user)
 	}
 	rules := func(name string) []string {
-		b, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var out []string
-		for _, l := range strings.Split(string(b), "\n") {
+		for _, l := range strings.Split(string(readRepoFile(t, name)), "\n") {
 			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
 				out = append(out, l)
 			}
@@ -194,14 +193,8 @@ func TestImageUser(t *testing.T) {
 // TestImageGoVersion: the image builds with the Go release go.mod names,
 // not whatever a floating tag gives on the day.
 func TestImageGoVersion(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
 	read := func(name, prefix string) string {
-		b, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range strings.Split(string(b), "\n") {
+		for _, l := range strings.Split(string(readRepoFile(t, name)), "\n") {
 			if v, ok := strings.CutPrefix(l, prefix); ok {
 				return strings.TrimSpace(v)
 			}

@@ -70,6 +70,25 @@ type config struct {
 	workerEnv  []string
 }
 
+// formatList reads option opt, a comma-separated list of the formats rows'
+// log types; nil when it names none.
+func formatList(opt, list string) map[string]bool {
+	var m map[string]bool
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if _, ok := formats.Find(f); !ok || f == guardduty.Name {
+			fatalf("%s: %q is not one of the formats rows' log types", opt, f)
+		}
+		if m == nil {
+			m = map[string]bool{}
+		}
+		m[f] = true
+	}
+	return m
+}
+
 func main() {
 	var c config
 	var levels string
@@ -109,23 +128,8 @@ func main() {
 	flag.StringVar(&c.record, "record", "", "also replace the results section of this Markdown file (e.g. docs/benchmarks.md)")
 	flag.Parse()
 	c.seed = seed
-	c.profileFormats = map[string]bool{}
-	for _, f := range strings.Split(*profFormats, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			c.profileFormats[f] = true
-		}
-	}
-	for _, f := range strings.Split(*onlyFormats, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			if _, ok := formats.Find(f); !ok || f == guardduty.Name {
-				fatalf("-formats: %q is not one of the formats rows' log types", f)
-			}
-			if c.formats == nil {
-				c.formats = map[string]bool{}
-			}
-			c.formats[f] = true
-		}
-	}
+	c.profileFormats = formatList("-profile-formats", *profFormats)
+	c.formats = formatList("-formats", *onlyFormats)
 	c.rows = map[string]bool{}
 	for _, r := range strings.Split(*rows, ",") {
 		switch r = strings.TrimSpace(r); r {
